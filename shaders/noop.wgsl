@@ -1,0 +1,3 @@
+// A dispatch that does nothing: timing it gives the fixed cost of one step (dispatch latency).
+@compute @workgroup_size(1)
+fn main() {}
