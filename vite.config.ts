@@ -20,6 +20,7 @@ function pages(dir = demos): Record<string, string> {
 export default defineConfig({
   root: demos,
   publicDir: false,
+  cacheDir: resolve(here, 'node_modules/.vite'),
   // Pages import src/ and shaders/ from above their root.
   server: { fs: { allow: [here] }, host: 'localhost' },
   build: {
@@ -42,6 +43,7 @@ export default defineConfig({
           name: 'gpu',
           root: here,
           include: ['test/gpu/**/*.test.ts'],
+          setupFiles: ['test/gpu/setup.ts'],
           // One Dawn device per worker; SwiftShader has two cores to share among them.
           fileParallelism: false,
           testTimeout: 120_000,

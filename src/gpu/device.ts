@@ -48,9 +48,7 @@ export interface AcquireOptions {
 /** A short, human line naming the adapter, for tables and pages. */
 export function describeAdapter(a: AdapterReport): string {
   const name = [a.vendor, a.architecture].filter(Boolean).join(' ') || 'unknown adapter';
-  const parts = [name];
-  if (a.description) parts.push(`(${a.description})`);
-  parts.push(`backend ${a.backend}`);
+  const parts = [a.description ? `${name} (${a.description})` : name, `backend ${a.backend}`];
   if (a.isFallbackAdapter) parts.push('software fallback adapter');
   return parts.join(', ');
 }

@@ -25,7 +25,7 @@ export function reflectBindings(source: string, entryPoint: string): ReflectedBi
   const reflect = new WgslReflect(source);
   const entry = reflect.entry.compute.find((f) => f.name === entryPoint);
   if (!entry) throw new Error(`shader has no @compute entry point '${entryPoint}'`);
-  return entry.resources.map((r) => {
+  const bindings = entry.resources.map((r): ReflectedBinding => {
     let type: GPUBufferBindingType;
     if (r.resourceType === ResourceType.Uniform) type = 'uniform';
     else if (r.resourceType === ResourceType.Storage)
@@ -33,6 +33,8 @@ export function reflectBindings(source: string, entryPoint: string): ReflectedBi
     else throw new Error(`binding '${r.name}': only buffer bindings are supported`);
     return { name: r.name, group: r.group, binding: r.binding, type };
   });
+  // wgsl_reflect lists resources in the order the entry point first uses them.
+  return bindings.sort((a, b) => a.group - b.group || a.binding - b.binding);
 }
 
 export class PipelineCache {

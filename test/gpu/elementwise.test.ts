@@ -11,28 +11,10 @@ import {
   REDOPS,
 } from '../../src/plans/dtype.ts';
 import { testContext } from './context.ts';
+import { fill } from './fill.ts';
 
 const LENGTHS = [0, 1, 3, 4, 255, 256, 257, 1_000_003];
 const OPS: ElementwiseOp[] = ['copy', ...REDOPS];
-
-/** Deterministic values that stay normal and nonzero under every op (no denormals, no ±0). */
-function fill(dtype: Dtype, n: number, seed: number) {
-  const a = DTYPE_INFO[dtype].create(n);
-  let x = seed >>> 0 || 1;
-  for (let i = 0; i < n; i++) {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    x >>>= 0;
-    if (dtype === 'float') {
-      const sign = x & 1 ? -1 : 1;
-      a[i] = sign * (1 + (x >>> 8) / 2 ** 24) * 2 ** (((x >>> 1) & 15) - 8);
-    } else {
-      a[i] = x | 0;
-    }
-  }
-  return a;
-}
 
 describe('elementwise kernels match the CPU bit for bit', async () => {
   const ctx = await testContext();
@@ -47,6 +29,45 @@ describe('elementwise kernels match the CPU bit for bit', async () => {
         await runElementwise(ctx, kernels, { op, dtype, src: srcBuf, dst: dstBuf, count: n });
         const got = new Uint32Array(await readBuffer(ctx, dstBuf, 0, n * 4));
         applyElementwise(op, dst, src, n);
+        expect(got).toEqual(new Uint32Array(dst.buffer));
+        srcBuf.destroy();
+        dstBuf.destroy();
+      });
+    }
+  }
+});
+
+describe('elementwise kernels at offsets and across binding windows', async () => {
+  const ctx = await testContext();
+  // A device whose bindings cover only 4 KiB: every op below spans several windows, each
+  // starting at a 256 B aligned offset before its piece.
+  const narrow = { ...ctx, limits: { ...ctx.limits, maxStorageBufferBindingSize: 4096 } };
+  const cases = [
+    { name: 'aligned offsets (vec4 body, scalar tail)', n: 10_003, srcOffset: 8, dstOffset: 4 },
+    { name: 'misaligned offsets (scalar lanes)', n: 10_001, srcOffset: 3, dstOffset: 6 },
+    { name: 'offsets past the first window', n: 999, srcOffset: 5_000, dstOffset: 2_049 },
+  ];
+  for (const { name, n, srcOffset, dstOffset } of cases) {
+    for (const context of [ctx, narrow]) {
+      const label = context === ctx ? 'device limits' : '4 KiB windows';
+      it(`${name}, ${label}`, async () => {
+        const kernels = new ElementwiseKernels(context, nodeShaders);
+        const src = fill('float', srcOffset + n + 7, 5);
+        const dst = fill('float', dstOffset + n + 9, 6);
+        const srcBuf = await createStorageBuffer(ctx, 'src', src);
+        const dstBuf = await createStorageBuffer(ctx, 'dst', dst);
+        await runElementwise(ctx, kernels, {
+          op: 'sum',
+          dtype: 'float',
+          src: srcBuf,
+          dst: dstBuf,
+          count: n,
+          srcOffset,
+          dstOffset,
+        });
+        const got = new Uint32Array(await readBuffer(ctx, dstBuf));
+        applyElementwise('sum', dst, src, n, dstOffset, srcOffset);
+        // Every element is compared, so a write outside [dstOffset, dstOffset + n) shows too.
         expect(got).toEqual(new Uint32Array(dst.buffer));
         srcBuf.destroy();
         dstBuf.destroy();

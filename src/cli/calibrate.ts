@@ -1,0 +1,163 @@
+// `fleetlab calibrate`: the memory roofline, the element-wise kernels against it and the cost of
+// a dispatch, on the adapter at hand; a table on stdout and, with --json, the figures the cost
+// model is calibrated from.
+import { writeFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { DEFAULT_KERNEL_CONFIG, type KernelConfig } from '../exec/elementwise.ts';
+import { type CalibrationRow, calibrate, type SweepOptions } from '../exec/microbench.ts';
+import { describeAdapter, type GpuContext } from '../gpu/device.ts';
+import { LimitError } from '../gpu/errors.ts';
+import { nodeShaders } from '../gpu/shaders-node.ts';
+import { formatSeconds } from '../model/units.ts';
+import { parseBytes, parseNumber, UsageError } from './args.ts';
+import { cliContext } from './node-context.ts';
+import { Table } from './table.ts';
+
+export const CALIBRATE_USAGE = `usage: fleetlab calibrate [options]
+  -b, --min-bytes SIZE          smallest buffer (default 4K; K/M/G = 2^10..., KB/MB/GB = 1e3...)
+  -e, --max-bytes SIZE          largest buffer (default 64M)
+  -f, --step-factor F           each size is the previous times F (default 2)
+      --workgroup-size N        element-wise kernel workgroup size (default ${DEFAULT_KERNEL_CONFIG.workgroupSize})
+      --lanes-per-invocation N  lanes each invocation handles (default ${DEFAULT_KERNEL_CONFIG.lanesPerInvocation})
+      --no-robustness           switch off Dawn's bounds clamping (Node only; browsers keep it)
+      --json FILE               also write the figures as JSON (- for stdout)`;
+
+export interface CalibrateOptions {
+  readonly sweep: SweepOptions;
+  readonly config: KernelConfig;
+  readonly robustness: boolean;
+  readonly json?: string;
+}
+
+export function parseCalibrateArgs(args: string[]): CalibrateOptions {
+  const { values } = parseArgs({
+    args,
+    strict: true,
+    allowPositionals: false,
+    options: {
+      'min-bytes': { type: 'string', short: 'b', default: '4K' },
+      'max-bytes': { type: 'string', short: 'e', default: '64M' },
+      'step-factor': { type: 'string', short: 'f', default: '2' },
+      'workgroup-size': { type: 'string', default: String(DEFAULT_KERNEL_CONFIG.workgroupSize) },
+      'lanes-per-invocation': {
+        type: 'string',
+        default: String(DEFAULT_KERNEL_CONFIG.lanesPerInvocation),
+      },
+      'no-robustness': { type: 'boolean', default: false },
+      json: { type: 'string' },
+    },
+  });
+  const minBytes = parseBytes('--min-bytes', values['min-bytes']);
+  const maxBytes = parseBytes('--max-bytes', values['max-bytes']);
+  if (minBytes < 16)
+    throw new UsageError(`--min-bytes ${minBytes} B is below the smallest size, 16 B`);
+  if (maxBytes < minBytes) {
+    throw new UsageError(`--max-bytes ${maxBytes} B is below --min-bytes ${minBytes} B`);
+  }
+  const stepFactor = parseNumber('--step-factor', values['step-factor'], 1.01, 1024);
+  const workgroupSize = parseNumber('--workgroup-size', values['workgroup-size'], 1, 1024);
+  if (!Number.isInteger(Math.log2(workgroupSize))) {
+    throw new UsageError(`--workgroup-size ${workgroupSize} must be a power of two`);
+  }
+  const lanes = parseNumber('--lanes-per-invocation', values['lanes-per-invocation'], 1, 256);
+  if (!Number.isInteger(lanes))
+    throw new UsageError(`--lanes-per-invocation ${lanes} must be a whole number`);
+  return {
+    sweep: { minBytes, maxBytes, stepFactor },
+    config: { workgroupSize, lanesPerInvocation: lanes, vectorize: true },
+    robustness: !values['no-robustness'],
+    ...(values.json === undefined ? {} : { json: values.json }),
+  };
+}
+
+/** Sizes and workgroup shape the device can hold, checked before any GPU work. */
+function checkAgainstDevice(ctx: GpuContext, options: CalibrateOptions): void {
+  const { maxBufferSize, maxComputeInvocationsPerWorkgroup } = ctx.limits;
+  if (options.sweep.maxBytes > maxBufferSize) {
+    throw new LimitError('--max-bytes', options.sweep.maxBytes, 'maxBufferSize', maxBufferSize);
+  }
+  if (options.config.workgroupSize > maxComputeInvocationsPerWorkgroup) {
+    throw new UsageError(
+      `--workgroup-size ${options.config.workgroupSize} is beyond this device's ` +
+        `maxComputeInvocationsPerWorkgroup of ${maxComputeInvocationsPerWorkgroup}`,
+    );
+  }
+}
+
+const gbps = (bytesPerSecond: number) => (bytesPerSecond / 1e9).toFixed(3);
+const us = (seconds: number) => (seconds * 1e6).toFixed(1);
+
+export async function runCalibrate(args: string[], out: (line: string) => void): Promise<void> {
+  const options = parseCalibrateArgs(args);
+  const ctx = await cliContext({ noRobustness: !options.robustness });
+  try {
+    checkAgainstDevice(ctx, options);
+    const table = new Table([
+      { title: 'size', unit: '(B)' },
+      { title: 'copyBuffer', unit: 'time(us)' },
+      { title: '', unit: '(GB/s)' },
+      { title: 'copy kernel', unit: 'time(us)' },
+      { title: '', unit: '(GB/s)' },
+      { title: '', unit: 'ratio' },
+      { title: 'reduce kernel', unit: 'time(us)' },
+      { title: '', unit: '(GB/s)' },
+      { title: '', unit: 'ratio' },
+    ]);
+    const { config } = options;
+    out('# fleetlab calibrate: memory roofline, element-wise kernels, dispatch latency');
+    out(`# adapter     ${describeAdapter(ctx.adapter)}`);
+    const result = await calibrate(ctx, nodeShaders, options.sweep, config, options.robustness, {
+      onStart: (timestamp, latency) => {
+        out(`# timestamps  ${timestamp.note}`);
+        out(
+          `# kernel      workgroup ${config.workgroupSize}, ${config.lanesPerInvocation} lanes/invocation, ` +
+            `vec4 lanes; reduce = sum of float; robustness ${options.robustness ? 'on' : 'off'}`,
+        );
+        out('# bandwidth   (bytes read + written) / time; GB/s = 1e9 B/s');
+        out('# ratio       kernel bandwidth / copyBufferToBuffer bandwidth at the same size');
+        out(
+          `# dispatch    ${formatSeconds(latency.dispatch_latency_s)} a timed pass with one empty dispatch`,
+        );
+        out(
+          `#             ${formatSeconds(latency.empty_pass_s)} a timed pass with nothing in it (the floor)`,
+        );
+        out(
+          `#             ${formatSeconds(latency.dispatch_in_pass_s)} each further empty dispatch in a pass`,
+        );
+        out(
+          `#             ${formatSeconds(latency.submit_roundtrip_s)} wall-clock submit to onSubmittedWorkDone`,
+        );
+        out('#');
+        for (const line of table.header()) out(line);
+      },
+      onRow: (row: CalibrationRow) =>
+        out(
+          table.row([
+            String(row.bytes),
+            us(row.copy_buffer_s),
+            gbps(row.copy_buffer_Bps),
+            us(row.copy_kernel_s),
+            gbps(row.copy_kernel_Bps),
+            (row.copy_kernel_Bps / row.copy_buffer_Bps).toFixed(3),
+            us(row.reduce_kernel_s),
+            gbps(row.reduce_kernel_Bps),
+            (row.reduce_kernel_Bps / row.copy_buffer_Bps).toFixed(3),
+          ]),
+        ),
+    });
+    const best = (key: 'copy_buffer_Bps' | 'copy_kernel_Bps' | 'reduce_kernel_Bps') =>
+      Math.max(...result.sizes.map((r) => r[key]));
+    out('#');
+    out(
+      `# peak        copyBuffer ${gbps(best('copy_buffer_Bps'))} GB/s, copy kernel ${gbps(best('copy_kernel_Bps'))} GB/s, ` +
+        `reduce kernel ${gbps(best('reduce_kernel_Bps'))} GB/s`,
+    );
+    if (options.json !== undefined) {
+      const text = `${JSON.stringify(result, null, 2)}\n`;
+      if (options.json === '-') process.stdout.write(text);
+      else writeFileSync(options.json, text);
+    }
+  } finally {
+    ctx.device.destroy();
+  }
+}

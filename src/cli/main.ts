@@ -1,0 +1,47 @@
+// The `fleetlab` command. Exit codes: 0 done, 1 the GPU or the run failed, 2 bad usage (one
+// line on stderr naming the value and the limit).
+import { LimitError, NoAdapterError } from '../gpu/errors.ts';
+import { UsageError } from './args.ts';
+import { CALIBRATE_USAGE, runCalibrate } from './calibrate.ts';
+
+const USAGE = `usage: fleetlab <command> [options]
+commands:
+  calibrate   measure the memory roofline, element-wise kernels and dispatch latency
+  help        this text; 'fleetlab help calibrate' for a command's options`;
+
+const COMMANDS: Readonly<Record<string, { usage: string; run: typeof runCalibrate }>> = {
+  calibrate: { usage: CALIBRATE_USAGE, run: runCalibrate },
+};
+
+export async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  const out = (line: string) => process.stdout.write(`${line}\n`);
+  try {
+    if (command === undefined || command === 'help' || command === '--help' || command === '-h') {
+      const topic = rest[0] === undefined ? undefined : COMMANDS[rest[0]];
+      out(topic ? topic.usage : USAGE);
+      return 0;
+    }
+    const entry = COMMANDS[command];
+    if (!entry)
+      throw new UsageError(
+        `unknown command '${command}' (commands: ${Object.keys(COMMANDS).join(', ')}, help)`,
+      );
+    if (rest.includes('--help') || rest.includes('-h')) {
+      out(entry.usage);
+      return 0;
+    }
+    await entry.run(rest, out);
+    return 0;
+  } catch (e) {
+    const error = e as Error & { code?: string };
+    // node:util parseArgs reports unknown or malformed options with ERR_PARSE_ARGS_* codes.
+    const usage =
+      e instanceof UsageError ||
+      e instanceof LimitError ||
+      error.code?.startsWith('ERR_PARSE_ARGS');
+    const message = e instanceof NoAdapterError ? error.message : error.message.split('\n')[0];
+    process.stderr.write(`fleetlab: ${message}\n`);
+    return usage ? 2 : 1;
+  }
+}

@@ -1,0 +1,229 @@
+// The microbenchmarks the cost model is calibrated from (`fleetlab calibrate`): over a sweep of
+// sizes, copyBufferToBuffer (the memory roofline), the copy and reduce kernels, and the fixed
+// cost of a dispatch. Bandwidth counts bytes read + written, as the roofline does.
+
+import { createBuffer } from '../gpu/buffers.ts';
+import type { AdapterReport, GpuContext, GrantedLimits } from '../gpu/device.ts';
+import { PipelineCache } from '../gpu/pipelines.ts';
+import type { ShaderLibrary } from '../gpu/shader-library.ts';
+import {
+  detectTimestampRegime,
+  GpuTimer,
+  type TimestampRegime,
+  timestampMarker,
+} from '../gpu/timer.ts';
+import {
+  DEFAULT_KERNEL_CONFIG,
+  ElementwiseKernels,
+  encodeDispatches,
+  type KernelConfig,
+  type RecordedDispatch,
+  releaseDispatches,
+} from './elementwise.ts';
+
+export interface SweepOptions {
+  readonly minBytes: number;
+  readonly maxBytes: number;
+  /** Each size is the previous times this (nccl-tests' -f). */
+  readonly stepFactor: number;
+}
+
+export interface CalibrationRow {
+  readonly bytes: number;
+  readonly reps: number;
+  readonly copy_buffer_s: number;
+  readonly copy_kernel_s: number;
+  readonly reduce_kernel_s: number;
+  readonly copy_buffer_Bps: number;
+  readonly copy_kernel_Bps: number;
+  readonly reduce_kernel_Bps: number;
+}
+
+export interface Calibration {
+  readonly tool: 'fleetlab calibrate';
+  readonly date: string;
+  readonly adapter: AdapterReport;
+  readonly limits: GrantedLimits;
+  readonly timestamp: TimestampRegime;
+  readonly kernel: KernelConfig & { readonly reduce: 'sum float'; readonly robustness: boolean };
+  readonly sizes: readonly CalibrationRow[];
+  /** GPU time of a timed pass holding one empty dispatch: the fixed cost of one step. */
+  readonly dispatch_latency_s: number;
+  /** Extra GPU time of each further empty dispatch inside one pass. */
+  readonly dispatch_in_pass_s: number;
+  /** GPU time of a timed pass holding nothing: the floor of every timed figure. */
+  readonly empty_pass_s: number;
+  /** Wall-clock from submit of one empty dispatch to onSubmittedWorkDone. */
+  readonly submit_roundtrip_s: number;
+}
+
+/** Called as the sweep goes, so a CLI can print rows as nccl-tests does. */
+export interface CalibrationHooks {
+  readonly onStart?: (timestamp: TimestampRegime, latency: LatencyFigures) => void;
+  readonly onRow?: (row: CalibrationRow) => void;
+}
+
+export type LatencyFigures = Pick<
+  Calibration,
+  'dispatch_latency_s' | 'dispatch_in_pass_s' | 'empty_pass_s' | 'submit_roundtrip_s'
+>;
+
+/** The sizes of a sweep, each a multiple of 16 B so every kernel runs on vec4 lanes. */
+export function sweepSizes({ minBytes, maxBytes, stepFactor }: SweepOptions): number[] {
+  const sizes: number[] = [];
+  for (let b = minBytes; b <= maxBytes; b *= stepFactor) {
+    const aligned = Math.max(16, Math.round(b / 16) * 16);
+    if (sizes[sizes.length - 1] !== aligned) sizes.push(aligned);
+    if (stepFactor <= 1) break;
+  }
+  return sizes;
+}
+
+export function median(values: readonly number[]): number {
+  const finite = values.filter(Number.isFinite).sort((a, b) => a - b);
+  if (finite.length === 0) return Number.NaN;
+  const mid = finite.length >> 1;
+  return finite.length % 2
+    ? (finite[mid] as number)
+    : ((finite[mid - 1] as number) + (finite[mid] as number)) / 2;
+}
+
+/** Enough repetitions for a steady median without spending seconds on each large size. */
+function repsFor(bytes: number): number {
+  return Math.min(50, Math.max(5, Math.ceil(2 ** 27 / bytes)));
+}
+
+function timedDispatches(
+  timer: GpuTimer,
+  label: string,
+  reps: number,
+  dispatches: readonly RecordedDispatch[],
+) {
+  return timer.run(label, reps, (encoder, w) => {
+    const pass = encoder.beginComputePass({ timestampWrites: w.both });
+    encodeDispatches(pass, dispatches);
+    pass.end();
+  });
+}
+
+async function measureLatency(
+  ctx: GpuContext,
+  shaders: ShaderLibrary,
+  timer: GpuTimer,
+): Promise<LatencyFigures> {
+  const { device } = ctx;
+  const program = await new PipelineCache(ctx).compute('noop', shaders('noop'));
+  const reps = 64;
+  const inPass = 64;
+  const encodeEmpty = (pass: GPUComputePassEncoder, n: number) => {
+    pass.setPipeline(program.pipeline);
+    for (let i = 0; i < n; i++) pass.dispatchWorkgroups(1);
+  };
+  const passWith = (n: number) =>
+    timer.run(`${n} empty dispatches`, reps, (encoder, w) => {
+      const pass = encoder.beginComputePass({ timestampWrites: w.both });
+      encodeEmpty(pass, n);
+      pass.end();
+    });
+  await passWith(1); // warm-up
+  const empty = median(await passWith(0));
+  const one = median(await passWith(1));
+  const many = median(await passWith(inPass + 1));
+  const roundtrips: number[] = [];
+  for (let i = 0; i < 16; i++) {
+    const encoder = device.createCommandEncoder();
+    const pass = encoder.beginComputePass();
+    encodeEmpty(pass, 1);
+    pass.end();
+    const commands = encoder.finish();
+    const t0 = performance.now();
+    device.queue.submit([commands]);
+    await device.queue.onSubmittedWorkDone();
+    roundtrips.push((performance.now() - t0) * 1e-3);
+  }
+  return {
+    empty_pass_s: empty,
+    dispatch_latency_s: one,
+    dispatch_in_pass_s: Math.max(0, (many - one) / inPass),
+    submit_roundtrip_s: median(roundtrips),
+  };
+}
+
+/** Runs the whole calibration sweep on `ctx`; buffers are freed size by size. */
+export async function calibrate(
+  ctx: GpuContext,
+  shaders: ShaderLibrary,
+  sweep: SweepOptions,
+  config: KernelConfig = DEFAULT_KERNEL_CONFIG,
+  /** Whether the device clamps storage accesses (recorded, not changed, here). */
+  robustness = true,
+  hooks: CalibrationHooks = {},
+): Promise<Calibration> {
+  const timestamp = await detectTimestampRegime(ctx);
+  const timer = new GpuTimer(ctx);
+  const kernels = new ElementwiseKernels(ctx, shaders, config);
+  try {
+    const latency = await measureLatency(ctx, shaders, timer);
+    hooks.onStart?.(timestamp, latency);
+    const rows: CalibrationRow[] = [];
+    for (const bytes of sweepSizes(sweep)) {
+      const usage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
+      const a = await createBuffer(ctx, { label: 'calibrate a', size: bytes, usage });
+      const b = await createBuffer(ctx, { label: 'calibrate b', size: bytes, usage });
+      const count = bytes / 4;
+      const copy = await kernels.record({ op: 'copy', dtype: 'float', src: a, dst: b, count });
+      const reduce = await kernels.record({ op: 'sum', dtype: 'float', src: a, dst: b, count });
+      try {
+        const reps = repsFor(bytes);
+        const copyBuffer = (
+          encoder: GPUCommandEncoder,
+          w: { begin?: GPUComputePassTimestampWrites; end?: GPUComputePassTimestampWrites },
+        ) => {
+          timestampMarker(encoder, w.begin);
+          encoder.copyBufferToBuffer(a, 0, b, 0, bytes);
+          timestampMarker(encoder, w.end);
+        };
+        // One untimed round of each first: first-use costs are not bandwidth.
+        await timer.run('warm-up', 1, (encoder, w) => {
+          copyBuffer(encoder, w);
+          const pass = encoder.beginComputePass();
+          encodeDispatches(pass, copy);
+          encodeDispatches(pass, reduce);
+          pass.end();
+        });
+        const copy_buffer_s = median(await timer.run('copyBufferToBuffer', reps, copyBuffer));
+        const copy_kernel_s = median(await timedDispatches(timer, 'copy kernel', reps, copy));
+        const reduce_kernel_s = median(await timedDispatches(timer, 'reduce kernel', reps, reduce));
+        const row: CalibrationRow = {
+          bytes,
+          reps,
+          copy_buffer_s,
+          copy_kernel_s,
+          reduce_kernel_s,
+          copy_buffer_Bps: (2 * bytes) / copy_buffer_s,
+          copy_kernel_Bps: (2 * bytes) / copy_kernel_s,
+          reduce_kernel_Bps: (3 * bytes) / reduce_kernel_s,
+        };
+        rows.push(row);
+        hooks.onRow?.(row);
+      } finally {
+        releaseDispatches(copy);
+        releaseDispatches(reduce);
+        a.destroy();
+        b.destroy();
+      }
+    }
+    return {
+      tool: 'fleetlab calibrate',
+      date: new Date().toISOString(),
+      adapter: ctx.adapter,
+      limits: ctx.limits,
+      timestamp,
+      kernel: { ...config, reduce: 'sum float', robustness },
+      sizes: rows,
+      ...latency,
+    };
+  } finally {
+    timer.destroy();
+  }
+}

@@ -1,0 +1,45 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { reflectBindings } from '../../src/gpu/pipelines.ts';
+import { libraryFrom, specialize } from '../../src/gpu/shader-library.ts';
+import { nodeShaders } from '../../src/gpu/shaders-node.ts';
+
+describe('shader library', () => {
+  it('reads shaders/*.wgsl by base name, the same text as on disk', () => {
+    const disk = readFileSync(new URL('../../shaders/elementwise.wgsl', import.meta.url), 'utf8');
+    expect(nodeShaders('elementwise')).toBe(disk);
+  });
+
+  it('names the missing shader and the ones it has', () => {
+    const lib = libraryFrom({ a: '', b: '' });
+    expect(() => lib('c')).toThrow("no shader 'c.wgsl' in shaders/ (have: a, b)");
+  });
+
+  it('rebinds a declared alias and refuses an undeclared one', () => {
+    const src = 'alias Lane = f32;\nvar<private> x: Lane;';
+    expect(specialize(src, { Lane: 'vec4<i32>' })).toBe(
+      'alias Lane = vec4<i32>;\nvar<private> x: Lane;',
+    );
+    expect(() => specialize(src, { Elem: 'i32' })).toThrow("declares no 'alias Elem");
+  });
+});
+
+describe('reflectBindings (wgsl_reflect)', () => {
+  it('reads the element-wise kernel as read-only src, read-write dst, uniform params', () => {
+    const bindings = reflectBindings(
+      specialize(nodeShaders('elementwise'), { Lane: 'vec4<i32>' }),
+      'main',
+    );
+    expect(bindings).toEqual([
+      { name: 'src', group: 0, binding: 0, type: 'read-only-storage' },
+      { name: 'dst', group: 0, binding: 1, type: 'storage' },
+      { name: 'params', group: 0, binding: 2, type: 'uniform' },
+    ]);
+  });
+
+  it('names a missing entry point', () => {
+    expect(() => reflectBindings(nodeShaders('noop'), 'other')).toThrow(
+      "no @compute entry point 'other'",
+    );
+  });
+});
