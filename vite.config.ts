@@ -30,6 +30,7 @@ export default defineConfig({
     rollupOptions: { input: pages() },
   },
   test: {
+    reporters: ['default', './test/summary-reporter.ts'],
     projects: [
       {
         test: {
