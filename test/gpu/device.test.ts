@@ -40,6 +40,22 @@ describe('acquireDevice in Node (Dawn)', async () => {
     expect(seconds.some(Number.isFinite)).toBe(true);
   });
 
+  it('without timestamp-query the timer falls back to wall-clock, labelled as such', async () => {
+    const noQueries = { ...ctx, features: { ...ctx.features, timestampQuery: false } };
+    const timer = new GpuTimer(noQueries);
+    expect(timer.mode).toBe('wall-clock');
+    const seconds = await timer.run('wall-clock', 3, (encoder, w) => {
+      expect(w).toEqual({}); // no timestamp writes to place
+      timestampMarker(encoder, w.both);
+    });
+    expect(seconds).toHaveLength(3);
+    for (const s of seconds) expect(s).toBeGreaterThanOrEqual(0);
+    expect(await detectTimestampRegime(noQueries)).toMatchObject({
+      source: 'wall-clock',
+      exact: false,
+    });
+  });
+
   it('a destroyed device reports loss, and a new device can be acquired after it', async () => {
     let onLostCalls = 0;
     const first = await acquireDevice({
