@@ -3,13 +3,7 @@ import { applyElementwise } from '../../src/exec/cpu-elementwise.ts';
 import { ElementwiseKernels, runElementwise } from '../../src/exec/elementwise.ts';
 import { createStorageBuffer, readBuffer } from '../../src/gpu/buffers.ts';
 import { nodeShaders } from '../../src/gpu/shaders-node.ts';
-import {
-  DTYPE_INFO,
-  DTYPES,
-  type Dtype,
-  type ElementwiseOp,
-  REDOPS,
-} from '../../src/plans/dtype.ts';
+import { DTYPES, type ElementwiseOp, REDOPS } from '../../src/plans/dtype.ts';
 import { testContext } from './context.ts';
 import { fill } from './fill.ts';
 
