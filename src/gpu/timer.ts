@@ -22,7 +22,8 @@ export interface PairWrites {
   readonly end?: GPUComputePassTimestampWrites;
 }
 
-export type EncodeRepetition = (encoder: GPUCommandEncoder, writes: PairWrites) => void;
+/** Encodes repetition k (0-based, in order) of a timed run. */
+export type EncodeRepetition = (encoder: GPUCommandEncoder, writes: PairWrites, k: number) => void;
 
 // A query set holds at most 4096 queries (shared/PLATFORM.md): 2048 pairs a batch.
 const MAX_PAIRS = 2048;
@@ -71,10 +72,11 @@ export class GpuTimer {
     const out: number[] = [];
     for (let done = 0; done < reps; done += MAX_PAIRS) {
       const n = Math.min(MAX_PAIRS, reps - done);
+      const shifted: EncodeRepetition = (encoder, writes, k) => encode(encoder, writes, done + k);
       const batch =
         this.mode === 'wall-clock'
-          ? await this.runWallClock(label, n, encode)
-          : await this.runTimestamps(label, n, encode);
+          ? await this.runWallClock(label, n, shifted)
+          : await this.runTimestamps(label, n, shifted);
       out.push(...batch);
     }
     return out;
@@ -100,7 +102,7 @@ export class GpuTimer {
     const readBuffer = this.readBuffer as GPUBuffer;
     await withErrorScopes(device, `timed run '${label}' (${n} repetitions)`, () => {
       const encoder = device.createCommandEncoder({ label });
-      for (let k = 0; k < n; k++) encode(encoder, this.writes(k));
+      for (let k = 0; k < n; k++) encode(encoder, this.writes(k), k);
       const bytes = n * 2 * 8;
       encoder.resolveQuerySet(
         this.querySet as GPUQuerySet,
@@ -129,7 +131,7 @@ export class GpuTimer {
     const seconds: number[] = [];
     for (let k = 0; k < n; k++) {
       const encoder = device.createCommandEncoder({ label });
-      encode(encoder, {});
+      encode(encoder, {}, k);
       const commands = encoder.finish();
       const t0 = performance.now();
       device.queue.submit([commands]);

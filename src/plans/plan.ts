@@ -23,6 +23,13 @@ export interface Place {
   readonly offset: number;
 }
 
+/** A contiguous run of elements in one buffer of one rank (the rank is the array index). */
+export interface Region {
+  readonly buffer: BufferName;
+  readonly offset: number;
+  readonly count: number;
+}
+
 export interface Op {
   /** copy: dst = src; reduce: dst = dst op src (the plan's redop), element by element. */
   readonly kind: 'copy' | 'reduce';
@@ -55,12 +62,11 @@ export interface Plan {
   readonly inPlace: boolean;
   /** Elements of each buffer on each rank: sizes[buffer][rank]. */
   readonly sizes: Readonly<Record<BufferName, readonly number[]>>;
+  /** Where each rank's input lies before step 0 (count 0 for ranks that give none). */
+  readonly input: readonly Region[];
+  /** Where each rank's result lies after the last step (count 0 for ranks that get none). */
+  readonly output: readonly Region[];
   readonly steps: readonly Step[];
-}
-
-/** Where a rank's input starts: its 'send' buffer, or 'recv' when in place. */
-export function inputBuffer(plan: Pick<Plan, 'inPlace'>): BufferName {
-  return plan.inPlace ? 'recv' : 'send';
 }
 
 /** A link an op uses: the ordered pair (src rank, dst rank), or none for a rank-local op. */
@@ -74,9 +80,12 @@ export const CHUNK_GRANULE = 4;
 /**
  * Splits `count` elements into `parts` contiguous chunks as evenly as possible in whole
  * granules: the first chunks hold one granule more, the last also takes the count % granule
- * elements left over. Returns parts + 1 bounds. chunkBounds(10, 4, 1) = [0, 3, 6, 8, 10].
+ * elements left over (granule 1 when there are fewer granules than parts). Returns parts + 1
+ * bounds: chunkBounds(10, 4, 1) = [0, 3, 6, 8, 10], chunkBounds(18, 2) = [0, 8, 18].
  */
 export function chunkBounds(count: number, parts: number, granule = CHUNK_GRANULE): number[] {
+  // Too few elements for every chunk to get a granule: split element by element.
+  if (Math.floor(count / granule) < parts) granule = 1;
   const units = Math.floor(count / granule);
   const base = Math.floor(units / parts);
   const extra = units % parts;
@@ -86,4 +95,15 @@ export function chunkBounds(count: number, parts: number, granule = CHUNK_GRANUL
   }
   bounds[parts] = count;
   return bounds;
+}
+
+/** What every plan builder takes: nccl-tests' parameters of one collective call. */
+export interface CollectiveSpec {
+  readonly ranks: number;
+  readonly count: number;
+  readonly dtype: Dtype;
+  readonly redop: RedOp;
+  readonly inPlace: boolean;
+  /** Broadcast and Reduce: the rank that holds or gets the result. Others: ignored (0). */
+  readonly root?: number;
 }

@@ -1,0 +1,53 @@
+// The CPU interpreter: runs a plan on typed arrays, step by step, op by op. It is the reference
+// semantics of every plan and the oracle of the GPU executor (validatePlan guarantees that the
+// op order inside a step does not matter, so both compute the same bits).
+
+import { DTYPE_INFO, type ElementArray } from '../plans/dtype.ts';
+import type { BufferName, Plan } from '../plans/plan.ts';
+import { applyElementwise } from './cpu-elementwise.ts';
+
+/** Each rank's buffers: buffers[rank].send, buffers[rank].recv. */
+export type RankBuffers = Record<BufferName, ElementArray>[];
+
+/** Zeroed buffers of the plan's sizes. */
+export function allocateBuffers(plan: Plan): RankBuffers {
+  const { create } = DTYPE_INFO[plan.dtype];
+  return Array.from({ length: plan.ranks }, (_, r) => ({
+    send: create(plan.sizes.send[r] ?? 0),
+    recv: create(plan.sizes.recv[r] ?? 0),
+  }));
+}
+
+/** Deep copy, so a caller can keep the input beside the result. */
+export function cloneBuffers(buffers: RankBuffers): RankBuffers {
+  return buffers.map((b) => ({ send: b.send.slice(), recv: b.recv.slice() }));
+}
+
+/**
+ * Runs steps [from, to) of `plan` on `buffers`, in place. `afterStep` sees the buffers after
+ * each step (the view and the worked-example tests read them there).
+ */
+export function interpret(
+  plan: Plan,
+  buffers: RankBuffers,
+  afterStep?: (step: number, buffers: RankBuffers) => void,
+  from = 0,
+  to = plan.steps.length,
+): RankBuffers {
+  for (let s = from; s < to; s++) {
+    for (const op of (plan.steps[s] as Plan['steps'][number]).ops) {
+      const src = (buffers[op.src.rank] as RankBuffers[number])[op.src.buffer];
+      const dst = (buffers[op.dst.rank] as RankBuffers[number])[op.dst.buffer];
+      applyElementwise(
+        op.kind === 'copy' ? 'copy' : plan.redop,
+        dst,
+        src,
+        op.count,
+        op.dst.offset,
+        op.src.offset,
+      );
+    }
+    afterStep?.(s, buffers);
+  }
+  return buffers;
+}

@@ -1,0 +1,70 @@
+// Small helpers every plan builder shares: checking a spec, naming places, making ops.
+import type { BufferName, CollectiveSpec, Op, Place, Plan, Region, Step } from './plan.ts';
+
+export const MAX_RANKS = 256;
+
+/** Throws a RangeError naming the value and the limit for a spec no plan can have. */
+export function checkSpec(spec: CollectiveSpec): void {
+  const { ranks, count, root = 0 } = spec;
+  if (!Number.isInteger(ranks) || ranks < 1 || ranks > MAX_RANKS) {
+    throw new RangeError(`ranks ${ranks} must be a whole number from 1 to ${MAX_RANKS}`);
+  }
+  if (!Number.isSafeInteger(count) || count < 0) {
+    throw new RangeError(`count ${count} must be a whole number >= 0`);
+  }
+  if (!Number.isInteger(root) || root < 0 || root >= ranks) {
+    throw new RangeError(`root ${root} must be a rank from 0 to ${ranks - 1}`);
+  }
+}
+
+export function place(rank: number, buffer: BufferName, offset: number): Place {
+  return { rank, buffer, offset };
+}
+
+export function region(buffer: BufferName, offset: number, count: number): Region {
+  return { buffer, offset, count };
+}
+
+export function copy(src: Place, dst: Place, count: number, chunk: number): Op {
+  return { kind: 'copy', src, dst, count, chunk };
+}
+
+export function reduce(src: Place, dst: Place, count: number, chunk: number): Op {
+  return { kind: 'reduce', src, dst, count, chunk };
+}
+
+/** A step, leaving out ops that move nothing (chunks of an uneven split can be empty). */
+export function step(phase: string, ops: readonly Op[]): Step {
+  return { phase, ops: ops.filter((o) => o.count > 0) };
+}
+
+/** rank r's index modulo n, for ring neighbours in both directions. */
+export function mod(r: number, n: number): number {
+  return ((r % n) + n) % n;
+}
+
+export function ranksOf(n: number): number[] {
+  return Array.from({ length: n }, (_, r) => r);
+}
+
+/** The fields every plan of `spec` shares. */
+export function planBase(
+  spec: CollectiveSpec,
+  collective: Plan['collective'],
+  algorithm: string,
+): Pick<
+  Plan,
+  'collective' | 'algorithm' | 'ranks' | 'count' | 'dtype' | 'redop' | 'root' | 'inPlace'
+> {
+  checkSpec(spec);
+  return {
+    collective,
+    algorithm,
+    ranks: spec.ranks,
+    count: spec.count,
+    dtype: spec.dtype,
+    redop: spec.redop,
+    root: spec.root ?? 0,
+    inPlace: spec.inPlace,
+  };
+}

@@ -1,0 +1,146 @@
+// Ring collectives (Patarasuk & Yuan; the textbook's worked example): the message is cut into
+// N chunks; each step every rank passes one chunk to its right neighbour. ReduceScatter takes
+// N-1 steps, AllGather N-1, AllReduce is one then the other: 2(N-1) steps.
+import { copy, mod, place, planBase, ranksOf, reduce, region, step } from './build.ts';
+import { type CollectiveSpec, chunkBounds, type Plan, type Step } from './plan.ts';
+
+/**
+ * The reduce-scatter phase on 'recv' (which holds each rank's full input): at step s, rank r
+ * sends chunk (r - s + shift) mod N to rank r + 1, which reduces it into its own. After N-1
+ * steps rank r holds the fully reduced chunk (r + 1 + shift) mod N.
+ */
+function reduceScatterSteps(n: number, bounds: readonly number[], shift: number): Step[] {
+  const steps: Step[] = [];
+  for (let s = 0; s < n - 1; s++) {
+    const ops = ranksOf(n).map((r) => {
+      const c = mod(r - s + shift, n);
+      const at = bounds[c] as number;
+      return reduce(
+        place(r, 'recv', at),
+        place(mod(r + 1, n), 'recv', at),
+        (bounds[c + 1] as number) - at,
+        c,
+      );
+    });
+    steps.push(step('reduce-scatter', ops));
+  }
+  return steps;
+}
+
+/**
+ * The all-gather phase on 'recv': rank r starts with the complete chunk (r + shift) mod N; at
+ * step s it passes chunk (r - s + shift) mod N to rank r + 1, which copies it.
+ */
+function allGatherSteps(n: number, bounds: readonly number[], shift: number): Step[] {
+  const steps: Step[] = [];
+  for (let s = 0; s < n - 1; s++) {
+    const ops = ranksOf(n).map((r) => {
+      const c = mod(r - s + shift, n);
+      const at = bounds[c] as number;
+      return copy(
+        place(r, 'recv', at),
+        place(mod(r + 1, n), 'recv', at),
+        (bounds[c + 1] as number) - at,
+        c,
+      );
+    });
+    steps.push(step('all-gather', ops));
+  }
+  return steps;
+}
+
+/** Out of place, each rank first copies its input into 'recv', where the ring works. */
+function localCopy(n: number, count: (r: number) => number, at: (r: number) => number): Step {
+  return step(
+    'local copy',
+    ranksOf(n).map((r) => copy(place(r, 'send', 0), place(r, 'recv', at(r)), count(r), r)),
+  );
+}
+
+export function ringAllReduce(spec: CollectiveSpec): Plan {
+  const base = planBase(spec, 'allreduce', 'ring');
+  const { ranks: n, count } = spec;
+  const bounds = chunkBounds(count, n);
+  const steps = [
+    ...(spec.inPlace
+      ? []
+      : [
+          localCopy(
+            n,
+            () => count,
+            () => 0,
+          ),
+        ]),
+    ...reduceScatterSteps(n, bounds, 0),
+    // Rank r now holds the reduced chunk (r + 1) mod N and passes it on.
+    ...allGatherSteps(n, bounds, 1),
+  ];
+  return {
+    ...base,
+    sizes: {
+      send: ranksOf(n).map(() => (spec.inPlace ? 0 : count)),
+      recv: ranksOf(n).map(() => count),
+    },
+    input: ranksOf(n).map(() => region(spec.inPlace ? 'recv' : 'send', 0, count)),
+    output: ranksOf(n).map(() => region('recv', 0, count)),
+    steps,
+  };
+}
+
+/**
+ * Out of place, 'recv' holds the whole input as working space (the ring reduces into the
+ * receiver's copy and must not write 'send'); rank r's result is chunk r of it.
+ */
+export function ringReduceScatter(spec: CollectiveSpec): Plan {
+  const base = planBase(spec, 'reducescatter', 'ring');
+  const { ranks: n, count } = spec;
+  const bounds = chunkBounds(count, n);
+  const steps = [
+    ...(spec.inPlace
+      ? []
+      : [
+          localCopy(
+            n,
+            () => count,
+            () => 0,
+          ),
+        ]),
+    ...reduceScatterSteps(n, bounds, -1),
+  ];
+  return {
+    ...base,
+    sizes: {
+      send: ranksOf(n).map(() => (spec.inPlace ? 0 : count)),
+      recv: ranksOf(n).map(() => count),
+    },
+    input: ranksOf(n).map(() => region(spec.inPlace ? 'recv' : 'send', 0, count)),
+    output: ranksOf(n).map((r) =>
+      region('recv', bounds[r] as number, (bounds[r + 1] as number) - (bounds[r] as number)),
+    ),
+    steps,
+  };
+}
+
+/** Rank r contributes chunk r of the result (in place: already at its spot in 'recv'). */
+export function ringAllGather(spec: CollectiveSpec): Plan {
+  const base = planBase(spec, 'allgather', 'ring');
+  const { ranks: n, count } = spec;
+  const bounds = chunkBounds(count, n);
+  const part = (r: number) => (bounds[r + 1] as number) - (bounds[r] as number);
+  const steps = [
+    ...(spec.inPlace ? [] : [localCopy(n, part, (r) => bounds[r] as number)]),
+    ...allGatherSteps(n, bounds, 0),
+  ];
+  return {
+    ...base,
+    sizes: {
+      send: ranksOf(n).map((r) => (spec.inPlace ? 0 : part(r))),
+      recv: ranksOf(n).map(() => count),
+    },
+    input: ranksOf(n).map((r) =>
+      spec.inPlace ? region('recv', bounds[r] as number, part(r)) : region('send', 0, part(r)),
+    ),
+    output: ranksOf(n).map(() => region('recv', 0, count)),
+    steps,
+  };
+}

@@ -1,0 +1,61 @@
+// What each collective must produce, from its definition alone (no algorithm): the check of
+// every plan builder. Reductions go in rank order 0, 1, ..., N-1; plans may reduce in another
+// order, so exact comparison needs data whose reduction is order-free (integers, or floats
+// holding small integers).
+import { applyElementwise } from '../exec/cpu-elementwise.ts';
+import type { ElementArray } from './dtype.ts';
+import { chunkBounds, type Plan } from './plan.ts';
+
+function reduceAll(plan: Plan, inputs: readonly ElementArray[]): ElementArray {
+  const acc = (inputs[0] as ElementArray).slice();
+  for (let r = 1; r < inputs.length; r++) {
+    applyElementwise(plan.redop, acc, inputs[r] as ElementArray, acc.length);
+  }
+  return acc;
+}
+
+function concat(parts: readonly ElementArray[], like: ElementArray): ElementArray {
+  const total = parts.reduce((n, p) => n + p.length, 0);
+  const out = like instanceof Int32Array ? new Int32Array(total) : new Float32Array(total);
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
+
+/** The expected content of each rank's output region, given each rank's input region. */
+export function expectedOutputs(plan: Plan, inputs: readonly ElementArray[]): ElementArray[] {
+  const { ranks, count, root } = plan;
+  const like = inputs[0] as ElementArray;
+  const empty = like.slice(0, 0);
+  const bounds = chunkBounds(count, ranks);
+  const chunk = (a: ElementArray, i: number) => a.slice(bounds[i], bounds[i + 1]);
+  const all = Array.from({ length: ranks }, (_, r) => r);
+  switch (plan.collective) {
+    case 'allreduce': {
+      const sum = reduceAll(plan, inputs);
+      return all.map(() => sum.slice());
+    }
+    case 'reduce': {
+      const sum = reduceAll(plan, inputs);
+      return all.map((r) => (r === root ? sum : empty.slice()));
+    }
+    case 'broadcast':
+      return all.map(() => (inputs[root] as ElementArray).slice());
+    case 'reducescatter': {
+      const sum = reduceAll(plan, inputs);
+      return all.map((r) => chunk(sum, r));
+    }
+    case 'allgather':
+      return all.map(() => concat(inputs, like));
+    case 'alltoall':
+      return all.map((j) =>
+        concat(
+          inputs.map((a) => chunk(a, j)),
+          like,
+        ),
+      );
+  }
+}
