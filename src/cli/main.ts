@@ -3,14 +3,17 @@
 import { LimitError, NoAdapterError } from '../gpu/errors.ts';
 import { UsageError } from './args.ts';
 import { CALIBRATE_USAGE, runCalibrate } from './calibrate.ts';
+import { MODEL_USAGE, runModel } from './model.ts';
 
 const USAGE = `usage: fleetlab <command> [options]
 commands:
   calibrate   measure the memory roofline, element-wise kernels and dispatch latency
+  model       the textbook's closed-form time of a collective or a message (no GPU)
   help        this text; 'fleetlab help calibrate' for a command's options`;
 
 const COMMANDS: Readonly<Record<string, { usage: string; run: typeof runCalibrate }>> = {
   calibrate: { usage: CALIBRATE_USAGE, run: runCalibrate },
+  model: { usage: MODEL_USAGE, run: runModel },
 };
 
 export async function main(argv: string[]): Promise<number> {

@@ -1,0 +1,269 @@
+import { describe, expect, it } from 'vitest';
+import { localFabric, ringFabric, switchFabric, torusFabric } from '../../src/fabric/topologies.ts';
+import {
+  allGatherRing,
+  allReduceRing,
+  allReduceTree,
+  reduceScatterRing,
+} from '../../src/model/closed-forms.ts';
+import { pricePlan } from '../../src/model/pricer.ts';
+import type { Op, Plan, Step } from '../../src/plans/plan.ts';
+import { ringAllGather, ringAllReduce, ringReduceScatter } from '../../src/plans/ring.ts';
+
+// Plans built by hand, independent of src/plans builders: in-place float AllReduce of `count`
+// elements per rank (4 B each).
+
+function op(
+  kind: Op['kind'],
+  src: number,
+  dst: number,
+  offset: number,
+  count: number,
+  chunk = 0,
+): Op {
+  return {
+    kind,
+    src: { rank: src, buffer: 'recv', offset },
+    dst: { rank: dst, buffer: 'recv', offset },
+    count,
+    chunk,
+  };
+}
+
+function plan(algorithm: string, ranks: number, count: number, steps: Step[]): Plan {
+  return {
+    collective: 'allreduce',
+    algorithm,
+    ranks,
+    count,
+    dtype: 'float',
+    redop: 'sum',
+    root: 0,
+    inPlace: true,
+    sizes: { send: Array(ranks).fill(0), recv: Array(ranks).fill(count) },
+    input: Array(ranks).fill({ buffer: 'recv', offset: 0, count }),
+    output: Array(ranks).fill({ buffer: 'recv', offset: 0, count }),
+    steps,
+  };
+}
+
+/**
+ * Ring AllReduce, count divisible by n: 2(n-1) steps. Reduce-scatter step s: rank r reduces
+ * its chunk (r - s) mod n into rank r+1; all-gather step s: rank r copies its chunk
+ * (r + 1 - s) mod n to rank r+1.
+ */
+function ringAllReducePlan(n: number, count: number): Plan {
+  const c = count / n;
+  const mod = (x: number) => ((x % n) + n) % n;
+  const phase = (name: string, kind: Op['kind'], chunkOf: (r: number, s: number) => number) =>
+    Array.from({ length: n - 1 }, (_, s) => ({
+      phase: name,
+      ops: Array.from({ length: n }, (_, r) => {
+        const chunk = chunkOf(r, s);
+        return op(kind, r, mod(r + 1), chunk * c, c, chunk);
+      }),
+    }));
+  return plan('ring', n, count, [
+    ...phase('reduce-scatter', 'reduce', (r, s) => mod(r - s)),
+    ...phase('all-gather', 'copy', (r, s) => mod(r + 1 - s)),
+  ]);
+}
+
+/** Binomial tree, n = 2^k: reduce to rank 0 (distance 1, 2, 4...), then broadcast back. */
+function treeAllReducePlan(n: number, count: number): Plan {
+  const levels = Math.log2(n);
+  const steps: Step[] = [];
+  for (let k = 0; k < levels; k++) {
+    const d = 2 ** k;
+    const senders = Array.from({ length: n }, (_, r) => r).filter((r) => r % (2 * d) === d);
+    steps.push({ phase: 'reduce', ops: senders.map((r) => op('reduce', r, r - d, 0, count)) });
+  }
+  for (let k = levels - 1; k >= 0; k--) {
+    const d = 2 ** k;
+    const senders = Array.from({ length: n }, (_, r) => r).filter((r) => r % (2 * d) === 0);
+    steps.push({ phase: 'broadcast', ops: senders.map((r) => op('copy', r, r + d, 0, count)) });
+  }
+  return plan('tree', n, count, steps);
+}
+
+/** Runs a hand plan on numbers (reads of a step before its writes): checks the helpers. */
+function run(p: Plan, inputs: number[][]): number[][] {
+  const bufs = inputs.map((b) => [...b]);
+  for (const step of p.steps) {
+    const reads = step.ops.map((o) =>
+      (bufs[o.src.rank] as number[]).slice(o.src.offset, o.src.offset + o.count),
+    );
+    step.ops.forEach((o, i) => {
+      const dst = bufs[o.dst.rank] as number[];
+      (reads[i] as number[]).forEach((v, j) => {
+        dst[o.dst.offset + j] = o.kind === 'reduce' ? (dst[o.dst.offset + j] as number) + v : v;
+      });
+    });
+  }
+  return bufs;
+}
+
+describe('the hand-built plans', () => {
+  it("run the book's worked example: every rank ends with [10, 26, 18, 34]", () => {
+    const inputs = [
+      [1, 5, 3, 7],
+      [2, 6, 4, 8],
+      [3, 7, 5, 9],
+      [4, 8, 6, 10],
+    ];
+    const want = Array(4).fill([10, 26, 18, 34]);
+    expect(run(ringAllReducePlan(4, 4), inputs)).toEqual(want);
+    expect(run(treeAllReducePlan(4, 4), inputs)).toEqual(want);
+  });
+});
+
+const alpha_s = 5e-6;
+const beta_Bps = 50e9;
+const gamma_s_per_B = 2e-12;
+const link = { alpha_s, beta_Bps };
+const model = { alpha: alpha_s, beta: beta_Bps, gamma: gamma_s_per_B };
+
+const relativeError = (a: number, b: number) => Math.abs(a - b) / Math.abs(b);
+
+describe('the pricer equals the closed form where the closed form is exact', () => {
+  it.each([2, 3, 4, 5, 8, 16, 31])('ring AllReduce of %i ranks on a uniform ring', (n) => {
+    const count = n * 1024;
+    const bytes = count * 4;
+    const price = pricePlan(ringAllReducePlan(n, count), ringFabric(n, link, { gamma_s_per_B }));
+    expect(price.steps).toHaveLength(2 * (n - 1));
+    expect(relativeError(price.total_s, allReduceRing(n, bytes, model).time)).toBeLessThan(1e-12);
+  });
+
+  it.each([2, 5, 8])('ring AllReduce of %i ranks on a uniform switch', (n) => {
+    const count = n * 4096;
+    const price = pricePlan(ringAllReducePlan(n, count), switchFabric(n, link, { gamma_s_per_B }));
+    expect(relativeError(price.total_s, allReduceRing(n, count * 4, model).time)).toBeLessThan(
+      1e-12,
+    );
+  });
+
+  it.each([2, 4, 8, 16, 64])('binomial tree AllReduce of %i ranks on a switch, book form', (n) => {
+    const count = 250_000;
+    const price = pricePlan(treeAllReducePlan(n, count), switchFabric(n, link, { gamma_s_per_B }));
+    expect(price.steps).toHaveLength(2 * Math.log2(n));
+    expect(relativeError(price.total_s, allReduceTree(n, count * 4, model).time)).toBeLessThan(
+      1e-12,
+    );
+  });
+});
+
+describe("the plan builders' ring plans price as the closed forms", () => {
+  // Counts divisible by N x 4 elements, so every chunk is the same whole number of granules.
+  const builders = [
+    ['allreduce', ringAllReduce, allReduceRing],
+    ['reducescatter', ringReduceScatter, reduceScatterRing],
+    ['allgather', ringAllGather, allGatherRing],
+  ] as const;
+
+  it.each(builders)('ring %s on a uniform ring and switch, in place', (_, build, form) => {
+    for (const n of [2, 3, 8, 16]) {
+      const count = n * 4 * 250;
+      const plan = build({ ranks: n, count, dtype: 'float', redop: 'sum', inPlace: true });
+      const want = form(n, count * 4, model).time;
+      for (const f of [
+        ringFabric(n, link, { gamma_s_per_B }),
+        switchFabric(n, link, { gamma_s_per_B }),
+      ]) {
+        expect(relativeError(pricePlan(plan, f).total_s, want)).toBeLessThan(1e-12);
+      }
+    }
+  });
+
+  it('out of place adds a local copy step, free unless the fabric prices rank memory', () => {
+    const n = 4;
+    const count = 4000;
+    const plan = ringAllReduce({ ranks: n, count, dtype: 'float', redop: 'sum', inPlace: false });
+    const want = allReduceRing(n, count * 4, model).time;
+    const free = pricePlan(plan, ringFabric(n, link, { gamma_s_per_B }));
+    expect(free.steps[0]?.time_s).toBe(0);
+    expect(relativeError(free.total_s, want)).toBeLessThan(1e-12);
+    const priced = pricePlan(plan, ringFabric(n, link, { gamma_s_per_B, memory_Bps: 1e12 }));
+    expect(relativeError(priced.total_s, want + (count * 4) / 1e12)).toBeLessThan(1e-12);
+  });
+});
+
+describe('what shares a link serializes', () => {
+  it('on the local GPU every step is one memory system moving all ranks data', () => {
+    // Each ring step moves n chunks of M/n through the one memory: alpha + M/beta a step, and
+    // reduce-scatter steps reduce all n chunks on the one GPU: gamma M.
+    const n = 8;
+    const count = n * 1000;
+    const bytes = count * 4;
+    const f = localFabric(n, { alpha_s, beta_Bps, gamma_s_per_B });
+    const price = pricePlan(ringAllReducePlan(n, count), f);
+    const expected = 2 * (n - 1) * (alpha_s + bytes / beta_Bps) + (n - 1) * bytes * gamma_s_per_B;
+    expect(relativeError(price.total_s, expected)).toBeLessThan(1e-12);
+    expect(price.steps.every((s) => s.bottleneck_link === 'memory')).toBe(true);
+  });
+
+  it('two transfers over one ring link take twice its bandwidth time, one alpha', () => {
+    // On a ring of 4, 0 -> 2 goes 0->1->2 and 1 -> 2 goes 1->2: both load link 1->2.
+    const f = ringFabric(4, link);
+    const p = plan('test', 4, 1000, [
+      { phase: 'x', ops: [op('copy', 0, 2, 0, 500), op('copy', 1, 2, 500, 500)] },
+    ]);
+    const [step] = pricePlan(p, f).steps;
+    expect(step?.bottleneck_link).toBe('1->2');
+    expect(step?.time_s).toBeCloseTo(alpha_s + 4000 / beta_Bps, 15);
+  });
+
+  it('a multi-hop route costs its busiest link (cut-through)', () => {
+    const f = torusFabric(16, link);
+    const p = plan('test', 16, 1000, [{ phase: 'x', ops: [op('copy', 0, 10, 0, 1000)] }]);
+    expect(pricePlan(p, f).total_s).toBeCloseTo(alpha_s + 4000 / beta_Bps, 15);
+  });
+
+  it('reductions follow the transfers: the rank that reduces most sets the step', () => {
+    // Ranks 1 and 2 both reduce into rank 0 over a switch: 0's downlink carries 2 x 4 kB, and
+    // rank 0 reduces 8 kB.
+    const f = switchFabric(3, link, { gamma_s_per_B });
+    const p = plan('test', 3, 1000, [
+      { phase: 'x', ops: [op('reduce', 1, 0, 0, 1000), op('reduce', 2, 0, 0, 1000)] },
+    ]);
+    const [step] = pricePlan(p, f).steps;
+    expect(step?.bottleneck_link).toBe('switch->0');
+    expect(step?.transfer_s).toBeCloseTo(alpha_s + 8000 / beta_Bps, 15);
+    expect(step?.reduce_s).toBeCloseTo(8000 * gamma_s_per_B, 18);
+  });
+});
+
+describe('rank-local ops and edge cases', () => {
+  const local = plan('test', 2, 1000, [{ phase: 'x', ops: [op('copy', 1, 1, 0, 1000)] }]);
+
+  it('a rank-local copy is free on a network unless memory bandwidth is given', () => {
+    expect(pricePlan(local, ringFabric(2, link)).total_s).toBe(0);
+    const [step] = pricePlan(local, ringFabric(2, link, { memory_Bps: 1e12 })).steps;
+    expect(step).toEqual({
+      time_s: 4000 / 1e12,
+      bottleneck_link: '1.memory',
+      transfer_s: 4000 / 1e12,
+      reduce_s: 0,
+    });
+  });
+
+  it('an empty step costs nothing; a 0-element op still pays alpha', () => {
+    const p = plan('test', 2, 0, [
+      { phase: 'empty', ops: [] },
+      { phase: 'zero', ops: [op('copy', 0, 1, 0, 0)] },
+    ]);
+    const price = pricePlan(p, ringFabric(2, link));
+    expect(price.steps[0]).toEqual({
+      time_s: 0,
+      bottleneck_link: null,
+      transfer_s: 0,
+      reduce_s: 0,
+    });
+    expect(price.steps[1]?.time_s).toBe(alpha_s);
+  });
+
+  it('refuses a plan for another rank count', () => {
+    expect(() => pricePlan(ringAllReducePlan(4, 16), ringFabric(8, link))).toThrow(
+      'plan of 4 ranks cannot run on ring of 8',
+    );
+  });
+});
