@@ -8,6 +8,7 @@ import { PipelineCache } from '../gpu/pipelines.ts';
 import type { ShaderLibrary } from '../gpu/shader-library.ts';
 import {
   detectTimestampRegime,
+  type EncodeRepetition,
   GpuTimer,
   type TimestampRegime,
   timestampMarker,
@@ -149,6 +150,38 @@ async function measureLatency(
   };
 }
 
+/** One timed copyBufferToBuffer of `bytes`, between timestamp markers. */
+function copyBufferRepetition(a: GPUBuffer, b: GPUBuffer, bytes: number): EncodeRepetition {
+  return (encoder, w) => {
+    timestampMarker(encoder, w.begin);
+    encoder.copyBufferToBuffer(a, 0, b, 0, bytes);
+    timestampMarker(encoder, w.end);
+  };
+}
+
+/**
+ * The memory roofline at one size: bytes read + written per second by copyBufferToBuffer,
+ * the median of enough repetitions, after one untimed.
+ */
+export async function measureCopyBuffer(
+  ctx: GpuContext,
+  timer: GpuTimer,
+  bytes: number,
+): Promise<number> {
+  const size = Math.max(16, Math.ceil(bytes / 16) * 16);
+  const usage = GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
+  const a = await createBuffer(ctx, { label: 'roofline a', size, usage });
+  const b = await createBuffer(ctx, { label: 'roofline b', size, usage });
+  try {
+    const copy = copyBufferRepetition(a, b, size);
+    await timer.run('warm-up', 1, copy);
+    return (2 * size) / median(await timer.run('copyBufferToBuffer', repsFor(size), copy));
+  } finally {
+    a.destroy();
+    b.destroy();
+  }
+}
+
 /** Runs the whole calibration sweep on `ctx`; buffers are freed size by size. */
 export async function calibrate(
   ctx: GpuContext,
@@ -175,17 +208,10 @@ export async function calibrate(
       const reduce = await kernels.record({ op: 'sum', dtype: 'float', src: a, dst: b, count });
       try {
         const reps = repsFor(bytes);
-        const copyBuffer = (
-          encoder: GPUCommandEncoder,
-          w: { begin?: GPUComputePassTimestampWrites; end?: GPUComputePassTimestampWrites },
-        ) => {
-          timestampMarker(encoder, w.begin);
-          encoder.copyBufferToBuffer(a, 0, b, 0, bytes);
-          timestampMarker(encoder, w.end);
-        };
+        const copyBuffer = copyBufferRepetition(a, b, bytes);
         // One untimed round of each first: first-use costs are not bandwidth.
-        await timer.run('warm-up', 1, (encoder, w) => {
-          copyBuffer(encoder, w);
+        await timer.run('warm-up', 1, (encoder, w, k) => {
+          copyBuffer(encoder, w, k);
           const pass = encoder.beginComputePass();
           encodeDispatches(pass, copy);
           encodeDispatches(pass, reduce);

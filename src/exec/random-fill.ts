@@ -1,7 +1,9 @@
-// Deterministic test data that stays exact under every op: floats normal and nonzero (no
-// denormals, which SwiftShader may flush; no ±0, whose max/min WGSL leaves open), int32 over the
-// full range (sums and products wrap).
-import { DTYPE_INFO, type Dtype, type ElementArray } from '../../src/plans/dtype.ts';
+// Deterministic data for tests and benchmarks that stays exact under every op: floats normal
+// and nonzero (no denormals, which SwiftShader may flush; no ±0, whose max/min WGSL leaves
+// open), int32 over the full range (sums and products wrap).
+import { DTYPE_INFO, type Dtype, type ElementArray } from '../plans/dtype.ts';
+import type { Plan } from '../plans/plan.ts';
+import { allocateBuffers, type RankBuffers } from './interpreter.ts';
 
 export function fill(dtype: Dtype, n: number, seed: number): ElementArray {
   const a = DTYPE_INFO[dtype].create(n);
@@ -20,4 +22,14 @@ export function fill(dtype: Dtype, n: number, seed: number): ElementArray {
     }
   }
   return a;
+}
+
+/** Every buffer of every rank filled (inputs, and the outputs' stale contents too). */
+export function randomBuffers(plan: Plan, seed: number): RankBuffers {
+  const buffers = allocateBuffers(plan);
+  buffers.forEach((b, r) => {
+    b.send.set(fill(plan.dtype, b.send.length, seed + 2 * r));
+    b.recv.set(fill(plan.dtype, b.recv.length, seed + 2 * r + 1));
+  });
+  return buffers;
 }

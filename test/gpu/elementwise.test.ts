@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { applyElementwise } from '../../src/exec/cpu-elementwise.ts';
 import { ElementwiseKernels, runElementwise } from '../../src/exec/elementwise.ts';
+import { fill } from '../../src/exec/random-fill.ts';
 import { createStorageBuffer, readBuffer } from '../../src/gpu/buffers.ts';
 import { nodeShaders } from '../../src/gpu/shaders-node.ts';
 import { DTYPES, type ElementwiseOp, REDOPS } from '../../src/plans/dtype.ts';
 import { testContext } from './context.ts';
-import { fill } from './fill.ts';
 
 const LENGTHS = [0, 1, 3, 4, 255, 256, 257, 1_000_003];
 const OPS: ElementwiseOp[] = ['copy', ...REDOPS];

@@ -9,6 +9,7 @@ import {
   interpret,
   type RankBuffers,
 } from '../../src/exec/interpreter.ts';
+import { randomBuffers } from '../../src/exec/random-fill.ts';
 import { PipelineCache } from '../../src/gpu/pipelines.ts';
 import { nodeShaders } from '../../src/gpu/shaders-node.ts';
 import type { Dtype, RedOp } from '../../src/plans/dtype.ts';
@@ -17,18 +18,8 @@ import { TEXTBOOK_RING } from '../../src/plans/presets.ts';
 import { ALGORITHMS } from '../../src/plans/registry.ts';
 import { ringAllReduce } from '../../src/plans/ring.ts';
 import { testContext } from './context.ts';
-import { fill } from './fill.ts';
 
 const RANKS = [1, 2, 3, 4, 5, 7, 8, 16, 31, 64];
-
-function randomBuffers(plan: Plan, seed: number): RankBuffers {
-  const buffers = allocateBuffers(plan);
-  buffers.forEach((b, r) => {
-    b.send.set(fill(plan.dtype, b.send.length, seed + 2 * r));
-    b.recv.set(fill(plan.dtype, b.recv.length, seed + 2 * r + 1));
-  });
-  return buffers;
-}
 
 const bits = (b: RankBuffers) =>
   b.map((x) => [new Uint32Array(x.send.buffer), new Uint32Array(x.recv.buffer)]);
