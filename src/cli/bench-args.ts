@@ -20,6 +20,7 @@ export const BENCH_USAGE = `usage: fleetlab bench <${COLLECTIVES.join('|')}> [op
   -g, --ranks N             simulated ranks, 1 to ${MAX_RANKS} (default 8)
       --algo A,B            algorithms, comma separated (default: all for the collective)
       --fabric PRESET       add an emulated column: the plan priced on this fabric
+      --calibration FILE    fit the model to this 'fleetlab calibrate --json' output (default: measure now)
       --json FILE           write nccl-tests' -J layout plus fleetlab's columns (- for stdout)
       --min-busbw GBPS      fail (exit 1) when the average bus bandwidth is below this (GB/s)`;
 
@@ -38,6 +39,7 @@ export interface BenchArgs {
   readonly ranks: number;
   readonly fabric?: string;
   readonly json?: string;
+  readonly calibration?: string;
   /** Bytes per second; the gate is off when absent. */
   readonly minBusBw?: number;
 }
@@ -68,6 +70,7 @@ export function parseBenchArgs(args: string[]): BenchArgs {
       algo: { type: 'string' },
       fabric: { type: 'string' },
       json: { type: 'string' },
+      calibration: { type: 'string' },
       'min-busbw': { type: 'string' },
     },
   });
@@ -119,6 +122,7 @@ export function parseBenchArgs(args: string[]): BenchArgs {
     ranks,
     ...(values.fabric === undefined ? {} : { fabric: values.fabric }),
     ...(values.json === undefined ? {} : { json: values.json }),
+    ...(values.calibration === undefined ? {} : { calibration: values.calibration }),
     ...(minBusBw === undefined
       ? {}
       : { minBusBw: parseNumber('--min-busbw', minBusBw, 0, 1e6) * 1e9 }),

@@ -2,16 +2,22 @@
 // line on stderr naming the value and the limit).
 import { LimitError, NoAdapterError } from '../gpu/errors.ts';
 import { UsageError } from './args.ts';
+import { BENCH_USAGE, runBench } from './bench.ts';
 import { CALIBRATE_USAGE, runCalibrate } from './calibrate.ts';
 import { MODEL_USAGE, runModel } from './model.ts';
 
 const USAGE = `usage: fleetlab <command> [options]
 commands:
+  bench       run a collective on the GPU across simulated ranks: nccl-tests' table + model
   calibrate   measure the memory roofline, element-wise kernels and dispatch latency
   model       the textbook's closed-form time of a collective or a message (no GPU)
   help        this text; 'fleetlab help calibrate' for a command's options`;
 
-const COMMANDS: Readonly<Record<string, { usage: string; run: typeof runCalibrate }>> = {
+/** A command writes lines to `out` and resolves with its exit code (void: 0). */
+type Run = (args: string[], out: (line: string) => void) => Promise<number | undefined | void>;
+
+const COMMANDS: Readonly<Record<string, { usage: string; run: Run }>> = {
+  bench: { usage: BENCH_USAGE, run: runBench },
   calibrate: { usage: CALIBRATE_USAGE, run: runCalibrate },
   model: { usage: MODEL_USAGE, run: runModel },
 };
@@ -34,14 +40,15 @@ export async function main(argv: string[]): Promise<number> {
       out(entry.usage);
       return 0;
     }
-    await entry.run(rest, out);
-    return 0;
+    return (await entry.run(rest, out)) ?? 0;
   } catch (e) {
     const error = e as Error & { code?: string };
-    // node:util parseArgs reports unknown or malformed options with ERR_PARSE_ARGS_* codes.
+    // node:util parseArgs reports unknown or malformed options with ERR_PARSE_ARGS_* codes;
+    // plan builders, fabrics and the model throw RangeError for values they cannot take.
     const usage =
       e instanceof UsageError ||
       e instanceof LimitError ||
+      e instanceof RangeError ||
       error.code?.startsWith('ERR_PARSE_ARGS');
     const message = e instanceof NoAdapterError ? error.message : error.message.split('\n')[0];
     process.stderr.write(`fleetlab: ${message}\n`);

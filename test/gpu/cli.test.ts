@@ -56,3 +56,111 @@ describe('fleetlab calibrate', () => {
     expect(r.stdout).toContain('--max-bytes');
   });
 });
+
+describe('fleetlab bench', () => {
+  it('prints nccl-tests tables with model columns, checks every value, writes -J style JSON', () => {
+    const json = join(mkdtempSync(join(tmpdir(), 'fleetlab-')), 'bench.json');
+    const r = fleetlab(
+      'bench',
+      'allreduce',
+      '-g',
+      '4',
+      '-b',
+      '4K',
+      '-e',
+      '8K',
+      '-n',
+      '2',
+      '--algo',
+      'ring',
+      '--fabric',
+      'nvswitch',
+      '--json',
+      json,
+    );
+    expect(r.stderr).toEqual([]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(
+      /^#\s+size\s+count\s+type\s+redop\s+root\s+time\s+algbw\s+busbw\s+#wrong\s+model\s+err\s+emulated\s+analytic/m,
+    );
+    expect(r.stdout).toContain('# Out of bounds values : 0 OK');
+    expect(r.stdout).toMatch(/^# Avg bus bandwidth {4}: \d+\.\d+$/m);
+    const rows = r.stdout.split('\n').filter((l) => l.trim() && !l.startsWith('#'));
+    expect(rows.map((l) => l.trim().split(/\s+/).slice(0, 5))).toEqual([
+      ['4096', '1024', 'float', 'sum', '-1'],
+      ['8192', '2048', 'float', 'sum', '-1'],
+    ]);
+    const out = JSON.parse(readFileSync(json, 'utf8'));
+    expect(out.results).toHaveLength(2);
+    const first = out.results[0];
+    expect(first).toMatchObject({
+      collective: 'allreduce',
+      algorithm: 'ring',
+      ranks: 4,
+      size: 4096,
+      count: 1024,
+      type: 'float',
+      redop: 'sum',
+      root: -1,
+    });
+    for (const p of [first.out_of_place, first.in_place]) {
+      expect(p.nwrong).toBe(0);
+      for (const key of ['time', 'alg_bw', 'bus_bw', 'traffic_bytes', 'roofline_fraction'])
+        expect(p[key]).toBeGreaterThan(0);
+      expect(p.model.time).toBeGreaterThan(0);
+      expect(p.emulated.fabric).toBe('nvswitch');
+    }
+    // busbw = algbw x 2(n-1)/n for AllReduce.
+    expect(first.out_of_place.bus_bw).toBeCloseTo(first.out_of_place.alg_bw * 1.5, 10);
+    expect(first.model.time).toBe(first.out_of_place.model.time);
+  });
+
+  it('fails the --min-busbw gate with exit 1 and says why', () => {
+    const r = fleetlab(
+      'bench',
+      'allgather',
+      '-g',
+      '2',
+      '-b',
+      '4K',
+      '-e',
+      '4K',
+      '-n',
+      '1',
+      '--min-busbw',
+      '100000',
+    );
+    expect(r.code).toBe(1);
+    expect(r.stderr[0]).toMatch(
+      /^fleetlab: average bus bandwidth .* GB\/s is below --min-busbw 100000\.000 GB\/s$/,
+    );
+  });
+
+  it.each([
+    [['bench', 'allsum'], "fleetlab: unknown collective 'allsum'"],
+    [['bench', 'allreduce', '-g', '0'], "fleetlab: --ranks '0' must be a number from 1 to 256"],
+    [['bench', 'allreduce', '-g', '300'], "fleetlab: --ranks '300' must be a number from 1 to 256"],
+    [
+      ['bench', 'allreduce', '--algo', 'hypercube'],
+      "fleetlab: unknown algorithm 'hypercube' for allreduce",
+    ],
+    [
+      ['bench', 'allreduce', '-d', 'double'],
+      "fleetlab: --datatype 'double' is not one of float, int32",
+    ],
+    [
+      ['bench', 'allreduce', '-e', '2G', '-g', '8'],
+      'fleetlab: --maxbytes 2147483648 B on 8 ranks needs an arena that is',
+    ],
+    [['bench', 'allreduce', '--fabric', 'warp'], "fleetlab: no fabric preset 'warp'"],
+    [
+      ['bench', 'broadcast', '-g', '4', '-r', '4'],
+      "fleetlab: --root '4' must be a number from 0 to 3",
+    ],
+  ])('%j exits 2 with one line on stderr', (args, start) => {
+    const r = fleetlab(...args);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toHaveLength(1);
+    expect(r.stderr[0]?.startsWith(start)).toBe(true);
+  });
+});

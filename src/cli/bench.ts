@@ -1,0 +1,372 @@
+// `fleetlab bench <collective>`: nccl-tests' table for collectives that really run on this GPU,
+// one table per algorithm, with the calibrated model's time and its error beside every
+// measurement, and (with --fabric) the same plan priced on a real fabric.
+import { readFileSync, writeFileSync } from 'node:fs';
+import { type BenchRow, benchPlan } from '../exec/collective-bench.ts';
+import { type Calibration, calibrate, measureCopyBuffer, sweepSizes } from '../exec/microbench.ts';
+import { fabricPreset } from '../fabric/fabric-presets.ts';
+import { describeAdapter, type GpuContext } from '../gpu/device.ts';
+import { LimitError } from '../gpu/errors.ts';
+import { PipelineCache } from '../gpu/pipelines.ts';
+import { nodeShaders } from '../gpu/shaders-node.ts';
+import { detectTimestampRegime, GpuTimer } from '../gpu/timer.ts';
+import { busBwFactor } from '../model/busbw.ts';
+import {
+  calibratedLocalFabric,
+  fitLocalCalibration,
+  type LocalCalibration,
+} from '../model/calibration.ts';
+import { closedForm } from '../model/closed-forms.ts';
+import { pricePlan } from '../model/pricer.ts';
+import { formatBandwidth, formatSeconds } from '../model/units.ts';
+import { DTYPE_INFO } from '../plans/dtype.ts';
+import type { Plan } from '../plans/plan.ts';
+import { builderFor } from '../plans/registry.ts';
+import { type BenchArgs, parseBenchArgs } from './bench-args.ts';
+import { cliContext } from './node-context.ts';
+import { Table } from './table.ts';
+
+export { BENCH_USAGE } from './bench-args.ts';
+
+/** One placement (out of place or in place) of one size, as the JSON records it. */
+export interface PlacementResult {
+  readonly time: number; // us, as nccl-tests
+  readonly alg_bw: number; // GB/s
+  readonly bus_bw: number; // GB/s
+  readonly nwrong: number;
+  readonly model: { readonly time: number }; // us
+  readonly model_error: number; // (model - measured) / measured
+  readonly traffic_bytes: number;
+  readonly roofline_fraction: number;
+  readonly emulated?: {
+    readonly time: number;
+    readonly analytic_time: number;
+    readonly fabric: string;
+  };
+}
+
+export interface BenchResult {
+  readonly collective: string;
+  readonly algorithm: string;
+  readonly ranks: number;
+  readonly size: number;
+  readonly count: number;
+  readonly type: string;
+  readonly redop: string;
+  readonly root: number;
+  readonly out_of_place: PlacementResult;
+  readonly in_place: PlacementResult;
+  /** As out_of_place's, at the level nccl-tests' readers look for them. */
+  readonly model: { readonly time: number };
+  readonly traffic_bytes: number;
+  readonly roofline_fraction: number;
+}
+
+/** The calibration the model is fitted from: --calibration FILE, or measured now. */
+async function modelCalibration(ctx: GpuContext, args: BenchArgs): Promise<Calibration> {
+  if (args.calibration !== undefined) {
+    return JSON.parse(readFileSync(args.calibration, 'utf8')) as Calibration;
+  }
+  // Span the chunk sizes the plans' ops will move, from a step's smallest op to a whole
+  // message, over at least 4 sizes so the fit has a slope to find.
+  const minBytes = Math.max(4096, Math.floor(args.minBytes / args.ranks));
+  const maxBytes = Math.max(minBytes * 64, Math.min(args.maxBytes, 64 * 2 ** 20));
+  return calibrate(ctx, nodeShaders, { minBytes, maxBytes, stepFactor: 4 });
+}
+
+function countOf(args: BenchArgs, bytes: number): number {
+  return Math.floor(bytes / DTYPE_INFO[args.dtype].bytes);
+}
+
+/** Checks the largest size fits the device before any GPU work, naming the limit. */
+function checkFits(ctx: GpuContext, args: BenchArgs): void {
+  const build = builderFor(args.collective, args.algorithms[0] as string);
+  const plan = build({
+    ranks: args.ranks,
+    count: countOf(args, args.maxBytes),
+    dtype: args.dtype,
+    redop: args.redop,
+    inPlace: false,
+    root: args.root,
+  });
+  const elements =
+    plan.sizes.send.reduce((a, b) => a + b, 0) + plan.sizes.recv.reduce((a, b) => a + b, 0);
+  const bytes = elements * DTYPE_INFO[args.dtype].bytes;
+  const limit = Math.min(ctx.limits.maxStorageBufferBindingSize, ctx.limits.maxBufferSize);
+  if (bytes > limit) {
+    throw new LimitError(
+      `--maxbytes ${args.maxBytes} B on ${args.ranks} ranks needs an arena that`,
+      bytes,
+      'maxStorageBufferBindingSize',
+      limit,
+    );
+  }
+}
+
+const us = (s: number) => s * 1e6;
+const fixed = (x: number, digits: number) => (Number.isFinite(x) ? x.toFixed(digits) : '-');
+
+export async function runBench(argv: string[], out: (line: string) => void): Promise<number> {
+  const args = parseBenchArgs(argv);
+  const fabric = args.fabric === undefined ? undefined : fabricPreset(args.fabric);
+  fabric?.build(args.ranks); // a fabric that cannot hold these ranks fails before any GPU work
+  const ctx = await cliContext();
+  try {
+    checkFits(ctx, args);
+    const regime = await detectTimestampRegime(ctx);
+    const calibration = await modelCalibration(ctx, args);
+    const fit: LocalCalibration = fitLocalCalibration(calibration);
+    const local = calibratedLocalFabric(args.ranks, fit);
+    // Each emulated device reduces as fast as this GPU's reduce kernel does.
+    const emulatedFabric = fabric?.build(args.ranks, {
+      gamma_s_per_B: 1 / fit.beta_Bps + fit.gamma_s_per_B,
+    });
+    out(
+      `# fleetlab bench ${args.collective}: ${args.ranks} ranks on one GPU, ${args.dtype} ${args.redop}`,
+    );
+    out(`# adapter     ${describeAdapter(ctx.adapter)}`);
+    out(`# timestamps  ${regime.note}`);
+    out(
+      `# model       local fabric calibrated here: alpha ${formatSeconds(fit.alpha_s)}, beta ${formatBandwidth(fit.beta_Bps)} ` +
+        `(message bytes), gamma ${(fit.gamma_s_per_B * 1e12).toFixed(1)} ps/B; fit R^2 ${fit.copy_fit.r2.toFixed(3)}`,
+    );
+    if (fabric)
+      out(
+        `# emulated    ${fabric.name}: ${fabric.title}; analytic = closed form on its bottleneck link`,
+      );
+    out(
+      `# iters ${args.iters}, warmup ${args.warmup}, check ${args.check ? 1 : 0}; time = mean GPU time of one call`,
+    );
+    out('#');
+    const cache = new PipelineCache(ctx);
+    const timer = new GpuTimer(ctx);
+    const results: BenchResult[] = [];
+    let wrongTotal = 0;
+    try {
+      for (const algorithm of args.algorithms) {
+        const build = builderFor(args.collective, algorithm);
+        const table = benchTable(Boolean(fabric));
+        out(`# ${args.collective} ${algorithm}`);
+        out(`#${' '.repeat(44)}out-of-place${' '.repeat(fabric ? 60 : 40)}in-place`);
+        for (const line of table.header()) out(line);
+        for (const size of sweepSizes({
+          minBytes: args.minBytes,
+          maxBytes: args.maxBytes,
+          stepFactor: args.stepFactor,
+        })) {
+          const count = countOf(args, size);
+          const bytes = count * DTYPE_INFO[args.dtype].bytes;
+          const roofline = await measureCopyBuffer(ctx, timer, Math.max(bytes, 16));
+          const placements: PlacementResult[] = [];
+          for (const inPlace of [false, true]) {
+            const plan = build({
+              ranks: args.ranks,
+              count,
+              dtype: args.dtype,
+              redop: args.redop,
+              inPlace,
+              root: args.root,
+            });
+            const row = await benchPlan(
+              ctx,
+              nodeShaders,
+              cache,
+              plan,
+              args,
+              size + (inPlace ? 1 : 0),
+            );
+            placements.push(
+              placement(
+                args,
+                plan,
+                row,
+                bytes,
+                roofline,
+                local,
+                fabric && emulatedFabric
+                  ? { fabric: fabric.name, built: emulatedFabric, link: fabric.link }
+                  : undefined,
+              ),
+            );
+            wrongTotal += Math.max(0, row.wrong);
+          }
+          const [oop, ip] = placements as [PlacementResult, PlacementResult];
+          const result: BenchResult = {
+            collective: args.collective,
+            algorithm,
+            ranks: args.ranks,
+            size: bytes,
+            count,
+            type: args.dtype,
+            redop: args.redop,
+            root: hasRoot(args.collective) ? args.root : -1,
+            out_of_place: oop,
+            in_place: ip,
+            model: oop.model,
+            traffic_bytes: oop.traffic_bytes,
+            roofline_fraction: oop.roofline_fraction,
+          };
+          results.push(result);
+          out(
+            table.row([
+              String(bytes),
+              String(count),
+              args.dtype,
+              args.redop,
+              String(result.root),
+              ...cells(oop, args.check, Boolean(fabric)),
+              ...cells(ip, args.check, Boolean(fabric)),
+            ]),
+          );
+        }
+        out('#');
+      }
+    } finally {
+      timer.destroy();
+    }
+    const busbws = results
+      .flatMap((r) => [r.out_of_place.bus_bw, r.in_place.bus_bw])
+      .filter(Number.isFinite);
+    const avgBusBw = busbws.reduce((a, b) => a + b, 0) / Math.max(1, busbws.length);
+    out(`# Out of bounds values : ${wrongTotal} ${wrongTotal === 0 ? 'OK' : 'FAILED'}`);
+    out(`# Avg bus bandwidth    : ${avgBusBw.toFixed(6)}`);
+    out(`# Model error          : ${modelErrorSummary(results)}`);
+    if (args.json !== undefined) {
+      const json = {
+        tool: 'fleetlab bench',
+        date: new Date().toISOString(),
+        adapter: ctx.adapter,
+        timestamp: regime,
+        collective: args.collective,
+        ranks: args.ranks,
+        iters: args.iters,
+        warmup_iters: args.warmup,
+        model_calibration: fit,
+        results,
+        out_of_bounds: wrongTotal,
+        avg_bus_bw: avgBusBw,
+      };
+      const text = `${JSON.stringify(json, null, 2)}\n`;
+      if (args.json === '-') process.stdout.write(text);
+      else writeFileSync(args.json, text);
+    }
+    if (wrongTotal > 0) {
+      process.stderr.write(
+        `fleetlab: ${wrongTotal} wrong values: the GPU disagrees with the CPU interpreter\n`,
+      );
+      return 1;
+    }
+    if (args.minBusBw !== undefined && avgBusBw * 1e9 < args.minBusBw) {
+      process.stderr.write(
+        `fleetlab: average bus bandwidth ${avgBusBw.toFixed(3)} GB/s is below --min-busbw ${(args.minBusBw / 1e9).toFixed(3)} GB/s\n`,
+      );
+      return 1;
+    }
+    return 0;
+  } finally {
+    ctx.device.destroy();
+  }
+}
+
+function hasRoot(collective: string): boolean {
+  return collective === 'broadcast' || collective === 'reduce';
+}
+
+function benchTable(withFabric: boolean): Table {
+  const group = [
+    { title: 'time', unit: '(us)' },
+    { title: 'algbw', unit: '(GB/s)', width: 7 },
+    { title: 'busbw', unit: '(GB/s)', width: 7 },
+    { title: '#wrong', unit: '', width: 6 },
+    { title: 'model', unit: '(us)' },
+    { title: 'err', unit: '(%)', width: 6 },
+    ...(withFabric
+      ? [
+          { title: 'emulated', unit: '(us)' },
+          { title: 'analytic', unit: '(us)' },
+        ]
+      : []),
+  ];
+  return new Table([
+    { title: 'size', unit: '(B)', width: 12 },
+    { title: 'count', unit: '(elements)', width: 12 },
+    { title: 'type', unit: '', width: 6 },
+    { title: 'redop', unit: '', width: 5 },
+    { title: 'root', unit: '', width: 4 },
+    ...group,
+    ...group,
+  ]);
+}
+
+function cells(p: PlacementResult, checked: boolean, withFabric: boolean): string[] {
+  return [
+    fixed(p.time, 2),
+    fixed(p.alg_bw, 3),
+    fixed(p.bus_bw, 3),
+    checked ? String(p.nwrong) : 'N/A',
+    fixed(p.model.time, 2),
+    fixed(100 * p.model_error, 1),
+    ...(withFabric
+      ? [
+          fixed(p.emulated?.time ?? Number.NaN, 2),
+          fixed(p.emulated?.analytic_time ?? Number.NaN, 2),
+        ]
+      : []),
+  ];
+}
+
+function placement(
+  args: BenchArgs,
+  plan: Plan,
+  row: BenchRow,
+  bytes: number,
+  rooflineBps: number,
+  local: ReturnType<typeof calibratedLocalFabric>,
+  emulated?: {
+    fabric: string;
+    built: ReturnType<typeof calibratedLocalFabric>;
+    link: { alpha_s: number; beta_Bps: number };
+  },
+): PlacementResult {
+  const t = row.time_s;
+  const algBw = t > 0 ? bytes / t / 1e9 : Number.NaN;
+  const model = pricePlan(plan, local).total_s;
+  return {
+    time: us(t),
+    alg_bw: algBw,
+    bus_bw: algBw * busBwFactor(args.collective, args.ranks),
+    nwrong: row.wrong,
+    model: { time: us(model) },
+    model_error: t > 0 ? (model - t) / t : Number.NaN,
+    traffic_bytes: row.traffic_bytes,
+    roofline_fraction: t > 0 ? row.traffic_bytes / t / rooflineBps : Number.NaN,
+    ...(emulated
+      ? {
+          emulated: {
+            fabric: emulated.fabric,
+            time: us(pricePlan(plan, emulated.built).total_s),
+            analytic_time: us(
+              closedForm(args.collective, plan.algorithm, args.ranks, bytes, {
+                alpha: emulated.link.alpha_s,
+                beta: emulated.link.beta_Bps,
+              }).time,
+            ),
+          },
+        }
+      : {}),
+  };
+}
+
+/** Median and worst |model error| over sizes >= 256 KiB, where fixed costs no longer dominate. */
+export function modelErrorSummary(results: readonly BenchResult[]): string {
+  const errors = results
+    .filter((r) => r.size >= 256 * 1024)
+    .flatMap((r) => [r.out_of_place.model_error, r.in_place.model_error])
+    .filter(Number.isFinite)
+    .map(Math.abs)
+    .sort((a, b) => a - b);
+  if (errors.length === 0) return 'no sizes >= 256 KiB';
+  const median = errors[Math.floor((errors.length - 1) / 2)] as number;
+  const worst = errors[errors.length - 1] as number;
+  return `median ${(100 * median).toFixed(1)} %, worst ${(100 * worst).toFixed(1)} % (sizes >= 256 KiB)`;
+}
