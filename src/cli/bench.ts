@@ -2,65 +2,33 @@
 // one table per algorithm, with the calibrated model's time and its error beside every
 // measurement, and (with --fabric) the same plan priced on a real fabric.
 import { readFileSync, writeFileSync } from 'node:fs';
-import { type BenchRow, benchPlan } from '../exec/collective-bench.ts';
-import { type Calibration, calibrate, measureCopyBuffer, sweepSizes } from '../exec/microbench.ts';
+import { type Calibration, calibrate, sweepSizes } from '../exec/microbench.ts';
 import { fabricPreset } from '../fabric/fabric-presets.ts';
 import { describeAdapter, type GpuContext } from '../gpu/device.ts';
 import { LimitError } from '../gpu/errors.ts';
 import { PipelineCache } from '../gpu/pipelines.ts';
 import { nodeShaders } from '../gpu/shaders-node.ts';
 import { detectTimestampRegime, GpuTimer } from '../gpu/timer.ts';
-import { busBwFactor } from '../model/busbw.ts';
 import {
   calibratedLocalFabric,
   fitLocalCalibration,
   type LocalCalibration,
 } from '../model/calibration.ts';
-import { closedForm } from '../model/closed-forms.ts';
-import { pricePlan } from '../model/pricer.ts';
 import { formatBandwidth, formatSeconds } from '../model/units.ts';
 import { DTYPE_INFO } from '../plans/dtype.ts';
-import type { Plan } from '../plans/plan.ts';
 import { builderFor } from '../plans/registry.ts';
 import { type BenchArgs, parseBenchArgs } from './bench-args.ts';
+import {
+  type BenchResult,
+  type BenchSetup,
+  countOf,
+  measureSize,
+  type PlacementResult,
+} from './bench-measure.ts';
 import { cliContext } from './node-context.ts';
 import { Table } from './table.ts';
 
 export { BENCH_USAGE } from './bench-args.ts';
-
-/** One placement (out of place or in place) of one size, as the JSON records it. */
-export interface PlacementResult {
-  readonly time: number; // us, as nccl-tests
-  readonly alg_bw: number; // GB/s
-  readonly bus_bw: number; // GB/s
-  readonly nwrong: number;
-  readonly model: { readonly time: number }; // us
-  readonly model_error: number; // (model - measured) / measured
-  readonly traffic_bytes: number;
-  readonly roofline_fraction: number;
-  readonly emulated?: {
-    readonly time: number;
-    readonly analytic_time: number;
-    readonly fabric: string;
-  };
-}
-
-export interface BenchResult {
-  readonly collective: string;
-  readonly algorithm: string;
-  readonly ranks: number;
-  readonly size: number;
-  readonly count: number;
-  readonly type: string;
-  readonly redop: string;
-  readonly root: number;
-  readonly out_of_place: PlacementResult;
-  readonly in_place: PlacementResult;
-  /** As out_of_place's, at the level nccl-tests' readers look for them. */
-  readonly model: { readonly time: number };
-  readonly traffic_bytes: number;
-  readonly roofline_fraction: number;
-}
 
 /** The calibration the model is fitted from: --calibration FILE, or measured now. */
 async function modelCalibration(ctx: GpuContext, args: BenchArgs): Promise<Calibration> {
@@ -72,10 +40,6 @@ async function modelCalibration(ctx: GpuContext, args: BenchArgs): Promise<Calib
   const minBytes = Math.max(4096, Math.floor(args.minBytes / args.ranks));
   const maxBytes = Math.max(minBytes * 64, Math.min(args.maxBytes, 64 * 2 ** 20));
   return calibrate(ctx, nodeShaders, { minBytes, maxBytes, stepFactor: 4 });
-}
-
-function countOf(args: BenchArgs, bytes: number): number {
-  return Math.floor(bytes / DTYPE_INFO[args.dtype].bytes);
 }
 
 /** Checks the largest size fits the device before any GPU work, naming the limit. */
@@ -103,7 +67,6 @@ function checkFits(ctx: GpuContext, args: BenchArgs): void {
   }
 }
 
-const us = (s: number) => s * 1e6;
 const fixed = (x: number, digits: number) => (Number.isFinite(x) ? x.toFixed(digits) : '-');
 
 export async function runBench(argv: string[], out: (line: string) => void): Promise<number> {
@@ -138,13 +101,20 @@ export async function runBench(argv: string[], out: (line: string) => void): Pro
       `# iters ${args.iters}, warmup ${args.warmup}, check ${args.check ? 1 : 0}; time = mean GPU time of one call`,
     );
     out('#');
-    const cache = new PipelineCache(ctx);
     const timer = new GpuTimer(ctx);
+    const setup: BenchSetup = {
+      ctx,
+      cache: new PipelineCache(ctx),
+      timer,
+      local,
+      ...(fabric && emulatedFabric
+        ? { emulated: { fabric: fabric.name, built: emulatedFabric, link: fabric.link } }
+        : {}),
+    };
     const results: BenchResult[] = [];
     let wrongTotal = 0;
     try {
       for (const algorithm of args.algorithms) {
-        const build = builderFor(args.collective, algorithm);
         const table = benchTable(Boolean(fabric));
         out(`# ${args.collective} ${algorithm}`);
         out(`#${' '.repeat(44)}out-of-place${' '.repeat(fabric ? 60 : 40)}in-place`);
@@ -154,68 +124,19 @@ export async function runBench(argv: string[], out: (line: string) => void): Pro
           maxBytes: args.maxBytes,
           stepFactor: args.stepFactor,
         })) {
-          const count = countOf(args, size);
-          const bytes = count * DTYPE_INFO[args.dtype].bytes;
-          const roofline = await measureCopyBuffer(ctx, timer, Math.max(bytes, 16));
-          const placements: PlacementResult[] = [];
-          for (const inPlace of [false, true]) {
-            const plan = build({
-              ranks: args.ranks,
-              count,
-              dtype: args.dtype,
-              redop: args.redop,
-              inPlace,
-              root: args.root,
-            });
-            const row = await benchPlan(
-              ctx,
-              nodeShaders,
-              cache,
-              plan,
-              args,
-              size + (inPlace ? 1 : 0),
-            );
-            placements.push(
-              placement(
-                args,
-                plan,
-                row,
-                bytes,
-                roofline,
-                local,
-                fabric && emulatedFabric
-                  ? { fabric: fabric.name, built: emulatedFabric, link: fabric.link }
-                  : undefined,
-              ),
-            );
-            wrongTotal += Math.max(0, row.wrong);
-          }
-          const [oop, ip] = placements as [PlacementResult, PlacementResult];
-          const result: BenchResult = {
-            collective: args.collective,
-            algorithm,
-            ranks: args.ranks,
-            size: bytes,
-            count,
-            type: args.dtype,
-            redop: args.redop,
-            root: hasRoot(args.collective) ? args.root : -1,
-            out_of_place: oop,
-            in_place: ip,
-            model: oop.model,
-            traffic_bytes: oop.traffic_bytes,
-            roofline_fraction: oop.roofline_fraction,
-          };
+          const result = await measureSize(setup, args, algorithm, size);
+          wrongTotal +=
+            Math.max(0, result.out_of_place.nwrong) + Math.max(0, result.in_place.nwrong);
           results.push(result);
           out(
             table.row([
-              String(bytes),
-              String(count),
+              String(result.size),
+              String(result.count),
               args.dtype,
               args.redop,
               String(result.root),
-              ...cells(oop, args.check, Boolean(fabric)),
-              ...cells(ip, args.check, Boolean(fabric)),
+              ...cells(result.out_of_place, args.check, Boolean(fabric)),
+              ...cells(result.in_place, args.check, Boolean(fabric)),
             ]),
           );
         }
@@ -268,10 +189,6 @@ export async function runBench(argv: string[], out: (line: string) => void): Pro
   }
 }
 
-function hasRoot(collective: string): boolean {
-  return collective === 'broadcast' || collective === 'reduce';
-}
-
 function benchTable(withFabric: boolean): Table {
   const group = [
     { title: 'time', unit: '(us)' },
@@ -313,48 +230,6 @@ function cells(p: PlacementResult, checked: boolean, withFabric: boolean): strin
         ]
       : []),
   ];
-}
-
-function placement(
-  args: BenchArgs,
-  plan: Plan,
-  row: BenchRow,
-  bytes: number,
-  rooflineBps: number,
-  local: ReturnType<typeof calibratedLocalFabric>,
-  emulated?: {
-    fabric: string;
-    built: ReturnType<typeof calibratedLocalFabric>;
-    link: { alpha_s: number; beta_Bps: number };
-  },
-): PlacementResult {
-  const t = row.time_s;
-  const algBw = t > 0 ? bytes / t / 1e9 : Number.NaN;
-  const model = pricePlan(plan, local).total_s;
-  return {
-    time: us(t),
-    alg_bw: algBw,
-    bus_bw: algBw * busBwFactor(args.collective, args.ranks),
-    nwrong: row.wrong,
-    model: { time: us(model) },
-    model_error: t > 0 ? (model - t) / t : Number.NaN,
-    traffic_bytes: row.traffic_bytes,
-    roofline_fraction: t > 0 ? row.traffic_bytes / t / rooflineBps : Number.NaN,
-    ...(emulated
-      ? {
-          emulated: {
-            fabric: emulated.fabric,
-            time: us(pricePlan(plan, emulated.built).total_s),
-            analytic_time: us(
-              closedForm(args.collective, plan.algorithm, args.ranks, bytes, {
-                alpha: emulated.link.alpha_s,
-                beta: emulated.link.beta_Bps,
-              }).time,
-            ),
-          },
-        }
-      : {}),
-  };
 }
 
 /** Median and worst |model error| over sizes >= 256 KiB, where fixed costs no longer dominate. */

@@ -13,8 +13,8 @@ commands:
   model       the textbook's closed-form time of a collective or a message (no GPU)
   help        this text; 'fleetlab help calibrate' for a command's options`;
 
-/** A command writes lines to `out` and resolves with its exit code (void: 0). */
-type Run = (args: string[], out: (line: string) => void) => Promise<number | undefined | void>;
+/** A command writes lines to `out` and resolves with its exit code (anything else: 0). */
+type Run = (args: string[], out: (line: string) => void) => Promise<unknown>;
 
 const COMMANDS: Readonly<Record<string, { usage: string; run: Run }>> = {
   bench: { usage: BENCH_USAGE, run: runBench },
@@ -40,7 +40,8 @@ export async function main(argv: string[]): Promise<number> {
       out(entry.usage);
       return 0;
     }
-    return (await entry.run(rest, out)) ?? 0;
+    const code = await entry.run(rest, out);
+    return typeof code === 'number' ? code : 0;
   } catch (e) {
     const error = e as Error & { code?: string };
     // node:util parseArgs reports unknown or malformed options with ERR_PARSE_ARGS_* codes;

@@ -1,0 +1,158 @@
+// One row of `fleetlab bench` and of the bench suite: one size of one algorithm, out of place
+// and in place, measured on the GPU and set beside the calibrated model (and a fabric's
+// emulated and analytic times when one is chosen).
+import { type BenchRow, benchPlan } from '../exec/collective-bench.ts';
+import { measureCopyBuffer } from '../exec/microbench.ts';
+import type { Fabric } from '../fabric/fabric.ts';
+import type { LinkSpec } from '../fabric/topologies.ts';
+import type { GpuContext } from '../gpu/device.ts';
+import type { PipelineCache } from '../gpu/pipelines.ts';
+import { nodeShaders } from '../gpu/shaders-node.ts';
+import type { GpuTimer } from '../gpu/timer.ts';
+import { busBwFactor } from '../model/busbw.ts';
+import { closedForm } from '../model/closed-forms.ts';
+import { pricePlan } from '../model/pricer.ts';
+import { DTYPE_INFO } from '../plans/dtype.ts';
+import type { Plan } from '../plans/plan.ts';
+import { builderFor } from '../plans/registry.ts';
+import type { BenchArgs } from './bench-args.ts';
+
+/** One placement (out of place or in place) of one size, as the JSON records it. */
+export interface PlacementResult {
+  readonly time: number; // us, as nccl-tests
+  readonly alg_bw: number; // GB/s
+  readonly bus_bw: number; // GB/s
+  readonly nwrong: number;
+  readonly model: { readonly time: number }; // us
+  readonly model_error: number; // (model - measured) / measured
+  readonly traffic_bytes: number;
+  readonly roofline_fraction: number;
+  readonly emulated?: {
+    readonly time: number;
+    readonly analytic_time: number;
+    readonly fabric: string;
+  };
+}
+
+export interface BenchResult {
+  readonly collective: string;
+  readonly algorithm: string;
+  readonly ranks: number;
+  readonly size: number;
+  readonly count: number;
+  readonly type: string;
+  readonly redop: string;
+  readonly root: number;
+  readonly out_of_place: PlacementResult;
+  readonly in_place: PlacementResult;
+  /** As out_of_place's, at the level nccl-tests' readers look for them. */
+  readonly model: { readonly time: number };
+  readonly traffic_bytes: number;
+  readonly roofline_fraction: number;
+}
+
+/** What every row of a run shares: the device, caches, and the fabrics to price plans on. */
+export interface BenchSetup {
+  readonly ctx: GpuContext;
+  readonly cache: PipelineCache;
+  readonly timer: GpuTimer;
+  /** This GPU as a fabric, calibrated: the model column. */
+  readonly local: Fabric;
+  readonly emulated?: EmulatedFabric;
+}
+
+export interface EmulatedFabric {
+  readonly fabric: string;
+  readonly built: Fabric;
+  /** The link the closed forms assume. */
+  readonly link: LinkSpec;
+}
+
+export function countOf(args: BenchArgs, bytes: number): number {
+  return Math.floor(bytes / DTYPE_INFO[args.dtype].bytes);
+}
+
+const us = (s: number) => s * 1e6;
+
+/** Measures `size` bytes of `algorithm`, out of place then in place. */
+export async function measureSize(
+  setup: BenchSetup,
+  args: BenchArgs,
+  algorithm: string,
+  size: number,
+): Promise<BenchResult> {
+  const { ctx, timer, cache, local } = setup;
+  const build = builderFor(args.collective, algorithm);
+  const count = countOf(args, size);
+  const bytes = count * DTYPE_INFO[args.dtype].bytes;
+  const roofline = await measureCopyBuffer(ctx, timer, Math.max(bytes, 16));
+  const placements: PlacementResult[] = [];
+  for (const inPlace of [false, true]) {
+    const plan = build({
+      ranks: args.ranks,
+      count,
+      dtype: args.dtype,
+      redop: args.redop,
+      inPlace,
+      root: args.root,
+    });
+    const row = await benchPlan(ctx, nodeShaders, cache, plan, args, size + (inPlace ? 1 : 0));
+    placements.push(placement(args, plan, row, bytes, roofline, local, setup.emulated));
+  }
+  const [oop, ip] = placements as [PlacementResult, PlacementResult];
+  const result: BenchResult = {
+    collective: args.collective,
+    algorithm,
+    ranks: args.ranks,
+    size: bytes,
+    count,
+    type: args.dtype,
+    redop: args.redop,
+    // nccl-tests prints -1 where the collective has no root.
+    root: args.collective === 'broadcast' || args.collective === 'reduce' ? args.root : -1,
+    out_of_place: oop,
+    in_place: ip,
+    model: oop.model,
+    traffic_bytes: oop.traffic_bytes,
+    roofline_fraction: oop.roofline_fraction,
+  };
+  return result;
+}
+
+function placement(
+  args: BenchArgs,
+  plan: Plan,
+  row: BenchRow,
+  bytes: number,
+  rooflineBps: number,
+  local: Fabric,
+  emulated?: EmulatedFabric,
+): PlacementResult {
+  const t = row.time_s;
+  const algBw = t > 0 ? bytes / t / 1e9 : Number.NaN;
+  const model = pricePlan(plan, local).total_s;
+  return {
+    time: us(t),
+    alg_bw: algBw,
+    bus_bw: algBw * busBwFactor(args.collective, args.ranks),
+    nwrong: row.wrong,
+    model: { time: us(model) },
+    model_error: t > 0 ? (model - t) / t : Number.NaN,
+    traffic_bytes: row.traffic_bytes,
+    roofline_fraction: t > 0 ? row.traffic_bytes / t / rooflineBps : Number.NaN,
+    ...(emulated
+      ? {
+          emulated: {
+            fabric: emulated.fabric,
+            time: us(pricePlan(plan, emulated.built).total_s),
+            analytic_time: us(
+              closedForm(args.collective, plan.algorithm, args.ranks, bytes, {
+                alpha: emulated.link.alpha_s,
+                beta: emulated.link.beta_Bps,
+              }).time,
+            ),
+          },
+        }
+      : {}),
+  };
+}
