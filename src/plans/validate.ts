@@ -27,6 +27,9 @@ function checkPlace(
   if (!Number.isInteger(rank) || rank < 0 || rank >= plan.ranks) {
     throw new PlanError(`${where}: rank ${rank} is outside 0..${plan.ranks - 1}`);
   }
+  if (!Number.isInteger(count) || count < 0) {
+    throw new PlanError(`${where}: count ${count} must be a whole number >= 0`);
+  }
   const size = plan.sizes[buffer][rank] ?? 0;
   if (!Number.isInteger(offset) || offset < 0 || offset + count > size) {
     throw new PlanError(
@@ -61,6 +64,11 @@ export function validatePlan(plan: Plan): void {
         `sizes.${buffer} lists ${plan.sizes[buffer].length} ranks, not ${plan.ranks}`,
       );
     }
+    plan.sizes[buffer].forEach((size, r) => {
+      if (!Number.isInteger(size) || size < 0) {
+        throw new PlanError(`sizes.${buffer} of rank ${r} is ${size}, not a whole number >= 0`);
+      }
+    });
   }
   for (const side of ['input', 'output'] as const) {
     const regions = plan[side];

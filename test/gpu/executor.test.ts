@@ -21,8 +21,23 @@ import { testContext } from './context.ts';
 
 const RANKS = [1, 2, 3, 4, 5, 7, 8, 16, 31, 64];
 
-const bits = (b: RankBuffers) =>
-  b.map((x) => [new Uint32Array(x.send.buffer), new Uint32Array(x.recv.buffer)]);
+/** Where two runs first differ in any buffer of any rank (bits), or undefined. */
+function firstDifference(got: RankBuffers, want: RankBuffers): string | undefined {
+  for (let r = 0; r < want.length; r++) {
+    for (const name of ['send', 'recv'] as const) {
+      const a = got[r]?.[name];
+      const b = want[r]?.[name] as RankBuffers[number]['send'];
+      if (!a || a.length !== b.length)
+        return `rank ${r} ${name}: ${a?.length} elements, want ${b.length}`;
+      const ua = new Uint32Array(a.buffer, a.byteOffset, a.length);
+      const ub = new Uint32Array(b.buffer, b.byteOffset, b.length);
+      for (let i = 0; i < ub.length; i++) {
+        if (ua[i] !== ub[i]) return `rank ${r} ${name}[${i}]: got ${a[i]}, want ${b[i]}`;
+      }
+    }
+  }
+  return undefined;
+}
 
 describe('GPU executor equals the CPU interpreter bit for bit', async () => {
   const ctx = await testContext();
@@ -38,7 +53,7 @@ describe('GPU executor equals the CPU interpreter bit for bit', async () => {
       expect(seconds).toHaveLength(plan.steps.length);
       const got = await exec.download();
       const want = interpret(plan, cloneBuffers(input));
-      expect(bits(got)).toEqual(bits(want));
+      expect(firstDifference(got, want)).toBeUndefined();
     } finally {
       exec.destroy();
     }
