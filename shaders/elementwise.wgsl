@@ -5,9 +5,9 @@
 // four elements a lane. The arithmetic below is component-wise, so one source serves all four.
 alias Lane = f32;
 
-// 0 copy (dst = src), 1 sum, 2 prod, 3 max, 4 min. A pipeline constant: the branch on it is
-// decided when the pipeline is built, so a copy never loads dst.
-override OP: u32 = 1u;
+// dst = src instead of dst = combine(dst, src) (combine.wgsl, prepended). A pipeline constant:
+// the branch on it is decided when the pipeline is built, so a copy never loads dst.
+override COPY: bool = false;
 override WORKGROUP_SIZE: u32 = 64u;
 // Lanes each invocation handles, WORKGROUP_SIZE apart so neighbours touch neighbours.
 override LANES_PER_INVOCATION: u32 = 8u;
@@ -22,15 +22,6 @@ struct Params {
 @group(0) @binding(0) var<storage, read> src: array<Lane>;
 @group(0) @binding(1) var<storage, read_write> dst: array<Lane>;
 @group(0) @binding(2) var<uniform> params: Params;
-
-fn combine(a: Lane, b: Lane) -> Lane {
-  switch OP {
-    case 2u: { return a * b; }
-    case 3u: { return max(a, b); }
-    case 4u: { return min(a, b); }
-    default: { return a + b; }
-  }
-}
 
 @compute @workgroup_size(WORKGROUP_SIZE)
 fn main(
@@ -47,7 +38,7 @@ fn main(
       return;
     }
     let s = src[params.src_offset + i];
-    if (OP == 0u) {
+    if (COPY) {
       dst[params.dst_offset + i] = s;
     } else {
       dst[params.dst_offset + i] = combine(dst[params.dst_offset + i], s);

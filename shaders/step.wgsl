@@ -1,34 +1,24 @@
 // One step of a plan in one dispatch: every op of the step (copy or reduce of one chunk from one
 // rank's buffer into another's) is a row of the op table, and workgroup row y of the grid works
-// on op y. All ranks' buffers are regions of one storage buffer, the arena.
+// on op y. The ranks' buffers are regions of storage buffers, the arenas; load_src, load_dst
+// and store_dst come from arena-one.wgsl (ops within one arena) or arena-two.wgsl (ops from
+// one arena to another), combine() from combine.wgsl: the shader library prepends them.
 //
 // `Lane` is rebound before compiling (src/gpu/shader-library.ts): f32 or i32, or vec4 of
 // either when every op of the step starts and ends on a multiple of 4 elements.
 alias Lane = f32;
 
-// The plan's reduction: 1 sum, 2 prod, 3 max, 4 min (as in elementwise.wgsl).
-override REDOP: u32 = 1u;
 override WORKGROUP_SIZE: u32 = 64u;
 override LANES_PER_INVOCATION: u32 = 8u;
 
 struct StepOp {
-  src: u32,    // first lane read, from the start of the arena
+  src: u32,    // first lane read, from the start of its arena
   dst: u32,    // first lane written
   count: u32,  // lanes
   kind: u32,   // 0 copy, 1 reduce
 }
 
-@group(0) @binding(0) var<storage, read_write> arena: array<Lane>;
 @group(0) @binding(1) var<storage, read> ops: array<StepOp>;
-
-fn combine(a: Lane, b: Lane) -> Lane {
-  switch REDOP {
-    case 2u: { return a * b; }
-    case 3u: { return max(a, b); }
-    case 4u: { return min(a, b); }
-    default: { return a + b; }
-  }
-}
 
 @compute @workgroup_size(WORKGROUP_SIZE)
 fn main(
@@ -45,11 +35,11 @@ fn main(
     if (i >= op.count) {
       return;
     }
-    let s = arena[op.src + i];
+    let s = load_src(op.src + i);
     if (op.kind == 0u) {
-      arena[op.dst + i] = s;
+      store_dst(op.dst + i, s);
     } else {
-      arena[op.dst + i] = combine(arena[op.dst + i], s);
+      store_dst(op.dst + i, combine(load_dst(op.dst + i), s));
     }
   }
 }

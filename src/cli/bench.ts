@@ -2,10 +2,10 @@
 // one table per algorithm, with the calibrated model's time and its error beside every
 // measurement, and (with --fabric) the same plan priced on a real fabric.
 import { readFileSync, writeFileSync } from 'node:fs';
+import { GpuExecutor } from '../exec/gpu-executor.ts';
 import { type Calibration, calibrate, sweepSizes } from '../exec/microbench.ts';
 import { fabricPreset } from '../fabric/fabric-presets.ts';
 import { describeAdapter, type GpuContext } from '../gpu/device.ts';
-import { LimitError } from '../gpu/errors.ts';
 import { PipelineCache } from '../gpu/pipelines.ts';
 import { nodeShaders } from '../gpu/shaders-node.ts';
 import { detectTimestampRegime, GpuTimer } from '../gpu/timer.ts';
@@ -15,7 +15,6 @@ import {
   type LocalCalibration,
 } from '../model/calibration.ts';
 import { formatBandwidth, formatSeconds } from '../model/units.ts';
-import { DTYPE_INFO } from '../plans/dtype.ts';
 import { builderFor } from '../plans/registry.ts';
 import { type BenchArgs, parseBenchArgs } from './bench-args.ts';
 import {
@@ -42,28 +41,21 @@ async function modelCalibration(ctx: GpuContext, args: BenchArgs): Promise<Calib
   return calibrate(ctx, nodeShaders, { minBytes, maxBytes, stepFactor: 4 });
 }
 
-/** Checks the largest size fits the device before any GPU work, naming the limit. */
+/** Checks the largest size fits the device before any GPU work: the executor names the limit. */
 function checkFits(ctx: GpuContext, args: BenchArgs): void {
-  const build = builderFor(args.collective, args.algorithms[0] as string);
-  const plan = build({
-    ranks: args.ranks,
-    count: countOf(args, args.maxBytes),
-    dtype: args.dtype,
-    redop: args.redop,
-    inPlace: false,
-    root: args.root,
-  });
-  const elements =
-    plan.sizes.send.reduce((a, b) => a + b, 0) + plan.sizes.recv.reduce((a, b) => a + b, 0);
-  const bytes = elements * DTYPE_INFO[args.dtype].bytes;
-  const limit = Math.min(ctx.limits.maxStorageBufferBindingSize, ctx.limits.maxBufferSize);
-  if (bytes > limit) {
-    throw new LimitError(
-      `--maxbytes ${args.maxBytes} B on ${args.ranks} ranks needs an arena that`,
-      bytes,
-      'maxStorageBufferBindingSize',
-      limit,
-    );
+  for (const algorithm of args.algorithms) {
+    const plan = builderFor(
+      args.collective,
+      algorithm,
+    )({
+      ranks: args.ranks,
+      count: countOf(args, args.maxBytes),
+      dtype: args.dtype,
+      redop: args.redop,
+      inPlace: false,
+      root: args.root,
+    });
+    new GpuExecutor(ctx, nodeShaders, plan);
   }
 }
 

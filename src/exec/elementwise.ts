@@ -5,8 +5,8 @@
 import type { GpuContext } from '../gpu/device.ts';
 import { LimitError, withErrorScopes } from '../gpu/errors.ts';
 import { PipelineCache } from '../gpu/pipelines.ts';
-import { type ShaderLibrary, specialize } from '../gpu/shader-library.ts';
-import { DTYPE_INFO, type Dtype, type ElementwiseOp } from '../plans/dtype.ts';
+import { compose, type ShaderLibrary, specialize } from '../gpu/shader-library.ts';
+import { DTYPE_INFO, type Dtype, type ElementwiseOp, type RedOp } from '../plans/dtype.ts';
 
 export interface ElementwiseArgs {
   readonly op: ElementwiseOp;
@@ -41,13 +41,8 @@ export interface RecordedDispatch {
   readonly params: GPUBuffer;
 }
 
-const OP_CODE: Readonly<Record<ElementwiseOp, number>> = {
-  copy: 0,
-  sum: 1,
-  prod: 2,
-  max: 3,
-  min: 4,
-};
+/** combine.wgsl's REDOP codes. */
+export const REDOP_CODE: Readonly<Record<RedOp, number>> = { sum: 1, prod: 2, max: 3, min: 4 };
 
 function checkIndex(name: string, value: number): void {
   if (!Number.isSafeInteger(value) || value < 0) {
@@ -123,9 +118,10 @@ export class ElementwiseKernels {
     const { workgroupSize, lanesPerInvocation } = this.config;
     const program = await this.cache.compute(
       `elementwise ${args.op} ${lane}`,
-      specialize(this.shaders('elementwise'), { Lane: lane }),
+      specialize(compose(this.shaders, ['combine', 'elementwise']), { Lane: lane }),
       {
-        OP: OP_CODE[args.op],
+        COPY: args.op === 'copy' ? 1 : 0,
+        REDOP: REDOP_CODE[args.op === 'copy' ? 'sum' : args.op],
         WORKGROUP_SIZE: workgroupSize,
         LANES_PER_INVOCATION: lanesPerInvocation,
       },

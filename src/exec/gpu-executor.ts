@@ -1,35 +1,46 @@
-// The GPU executor: runs a plan's steps as WGSL on one device, each step one dispatch over the
-// arena driven by the step's op table, each step in its own timed compute pass. Results equal
-// the CPU interpreter's bit for bit (same ops, same order of operands, no hazards in a step).
+// The GPU executor: runs a plan's steps as WGSL on one device. Each step is one timed compute
+// pass; its ops go to the GPU as an op table in a storage buffer, one dispatch for all of them
+// (one per pair of arenas when the ranks' buffers need more than one storage binding). Results
+// equal the CPU interpreter's bit for bit: same ops, same operand order, no hazard in a step.
 import { createBuffer, readBuffer } from '../gpu/buffers.ts';
 import type { GpuContext } from '../gpu/device.ts';
 import { LimitError, withErrorScopes } from '../gpu/errors.ts';
 import { PipelineCache } from '../gpu/pipelines.ts';
-import { type ShaderLibrary, specialize } from '../gpu/shader-library.ts';
+import { compose, type ShaderLibrary, specialize } from '../gpu/shader-library.ts';
 import { GpuTimer } from '../gpu/timer.ts';
 import { DTYPE_INFO } from '../plans/dtype.ts';
-import type { Plan } from '../plans/plan.ts';
+import type { Op, Plan } from '../plans/plan.ts';
 import { validatePlan } from '../plans/validate.ts';
 import { type ArenaLayout, arenaLayout } from './arena.ts';
-import { DEFAULT_KERNEL_CONFIG, type KernelConfig } from './elementwise.ts';
+import { DEFAULT_KERNEL_CONFIG, type KernelConfig, REDOP_CODE } from './elementwise.ts';
 import type { RankBuffers } from './interpreter.ts';
 
-const REDOP_CODE = { sum: 1, prod: 2, max: 3, min: 4 } as const;
-// One op-table row: src, dst, count, kind (u32 each); each step's table starts 256 B aligned.
+// One op-table row: src, dst, count, kind (u32 each); each table starts 256 B aligned.
 const ROW_WORDS = 4;
 const TABLE_ALIGN_BYTES = 256;
+const ARENA_TARGET_BYTES = 256 * 2 ** 20;
 
-interface PreparedStep {
+interface Dispatch {
   readonly pipeline: GPUComputePipeline;
   readonly bindGroup: GPUBindGroup;
   readonly workgroups: readonly [number, number, number];
 }
 
+/** The ops of one step that read arena `src` and write arena `dst`, as a table. */
+interface Group {
+  readonly src: number;
+  readonly dst: number;
+  readonly words: Uint32Array<ArrayBuffer>;
+  readonly rows: number;
+  readonly width: 1 | 4;
+  readonly maxLanes: number;
+}
+
 export class GpuExecutor {
   readonly layout: ArenaLayout;
-  private arena?: GPUBuffer;
+  private arenas: GPUBuffer[] = [];
   private table?: GPUBuffer;
-  private steps: PreparedStep[] = [];
+  private steps: Dispatch[][] = [];
   private readonly cache: PipelineCache;
 
   constructor(
@@ -40,124 +51,170 @@ export class GpuExecutor {
     cache?: PipelineCache,
   ) {
     validatePlan(plan);
-    this.layout = arenaLayout(plan);
-    this.cache = cache ?? new PipelineCache(ctx);
-    const limit = Math.min(ctx.limits.maxStorageBufferBindingSize, ctx.limits.maxBufferSize);
-    if (this.layout.bytes > limit) {
-      const name =
-        ctx.limits.maxStorageBufferBindingSize <= ctx.limits.maxBufferSize
-          ? 'maxStorageBufferBindingSize'
-          : 'maxBufferSize';
-      throw new LimitError(
-        `the ${plan.ranks} ranks' buffers of ${plan.collective} (${plan.count} ${plan.dtype})`,
-        this.layout.bytes,
-        name,
-        limit,
-      );
+    const { maxStorageBufferBindingSize, maxBufferSize } = ctx.limits;
+    const limit = Math.min(maxStorageBufferBindingSize, maxBufferSize);
+    const limitName =
+      maxStorageBufferBindingSize <= maxBufferSize
+        ? 'maxStorageBufferBindingSize'
+        : 'maxBufferSize';
+    const bytes = DTYPE_INFO[plan.dtype].bytes;
+    for (const b of ['send', 'recv'] as const) {
+      const largest = Math.max(0, ...plan.sizes[b]);
+      if (largest * bytes > limit) {
+        throw new LimitError(
+          `one rank's ${b} buffer (${largest} ${plan.dtype})`,
+          largest * bytes,
+          limitName,
+          limit,
+        );
+      }
     }
+    // Arenas of a quarter GiB unless a rank's buffer needs more: one allocation as large as the
+    // binding limit can fail where several smaller ones succeed (SwiftShader refused 1 GiB).
+    const largest = Math.max(...plan.sizes.send, ...plan.sizes.recv) * bytes;
+    this.layout = arenaLayout(plan, Math.min(limit, Math.max(ARENA_TARGET_BYTES, largest + 256)));
+    this.cache = cache ?? new PipelineCache(ctx);
   }
 
-  /** Allocates the arena and op tables and builds one dispatch per step. */
+  /** Allocates the arenas and op tables and builds each step's dispatches. */
   async prepare(): Promise<void> {
     const { ctx, plan, layout } = this;
+    const bytes = DTYPE_INFO[plan.dtype].bytes;
     const usage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
-    this.arena = await createBuffer(ctx, {
-      label: `arena ${plan.collective} ${plan.algorithm}`,
-      size: layout.bytes,
-      usage,
-    });
-    const rows = plan.steps.map((s) => this.rows(s.ops));
-    const tableOffsets: number[] = [];
+    this.arenas = [];
+    for (const [i, elements] of layout.arenas.entries()) {
+      this.arenas.push(
+        await createBuffer(ctx, {
+          label: `arena ${i} of ${plan.collective} ${plan.algorithm}`,
+          size: elements * bytes,
+          usage,
+        }),
+      );
+    }
+    const groups = plan.steps.map((s) => this.groups(s.ops));
+    const offsets: number[][] = [];
     let tableBytes = 0;
-    for (const r of rows) {
-      tableOffsets.push(tableBytes);
-      tableBytes +=
-        Math.ceil(Math.max(r.words.length * 4, 16) / TABLE_ALIGN_BYTES) * TABLE_ALIGN_BYTES;
+    for (const step of groups) {
+      offsets.push(
+        step.map((g) => {
+          const at = tableBytes;
+          tableBytes += Math.ceil((g.words.length * 4) / TABLE_ALIGN_BYTES) * TABLE_ALIGN_BYTES;
+          return at;
+        }),
+      );
     }
     this.table = await createBuffer(ctx, {
       label: 'op tables',
       size: Math.max(tableBytes, 16),
       usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST,
     });
-    const table = this.table;
-    rows.forEach((r, i) => {
-      ctx.device.queue.writeBuffer(table, tableOffsets[i] as number, r.words);
-    });
     this.steps = [];
-    for (const [i, r] of rows.entries()) {
-      if (r.rows === 0) continue;
-      const lane =
-        r.width === 4 ? `vec4<${DTYPE_INFO[plan.dtype].wgsl}>` : DTYPE_INFO[plan.dtype].wgsl;
-      const program = await this.cache.compute(
-        `step ${lane}`,
-        specialize(this.shaders('step'), { Lane: lane }),
-        {
-          REDOP: REDOP_CODE[plan.redop],
-          WORKGROUP_SIZE: this.config.workgroupSize,
-          LANES_PER_INVOCATION: this.config.lanesPerInvocation,
-        },
-      );
-      const bindGroup = await withErrorScopes(ctx.device, `createBindGroup step ${i}`, () =>
-        ctx.device.createBindGroup({
-          layout: program.bindGroupLayouts[0] as GPUBindGroupLayout,
-          entries: [
-            { binding: 0, resource: { buffer: this.arena as GPUBuffer } },
-            {
-              binding: 1,
-              resource: {
-                buffer: table,
-                offset: tableOffsets[i] as number,
-                size: r.words.length * 4,
-              },
-            },
-          ],
-        }),
-      );
-      const blocks = Math.ceil(
-        r.maxLanes / (this.config.workgroupSize * this.config.lanesPerInvocation),
-      );
-      const x = Math.min(blocks, this.ctx.limits.maxComputeWorkgroupsPerDimension);
-      this.steps[i] = {
-        pipeline: program.pipeline,
-        bindGroup,
-        workgroups: [x, r.rows, Math.ceil(blocks / x)],
-      };
+    for (const [s, step] of groups.entries()) {
+      const dispatches: Dispatch[] = [];
+      for (const [k, g] of step.entries()) {
+        dispatches.push(await this.dispatch(s, g, (offsets[s] as number[])[k] as number));
+      }
+      this.steps.push(dispatches);
     }
   }
 
-  /** The op table of one step, in lanes of 4 elements when every op allows it. */
-  private rows(ops: Plan['steps'][number]['ops']) {
-    const { offsets } = this.layout;
-    const abs = ops.map((op) => ({
-      src: (offsets[op.src.rank] as ArenaLayout['offsets'][number])[op.src.buffer] + op.src.offset,
-      dst: (offsets[op.dst.rank] as ArenaLayout['offsets'][number])[op.dst.buffer] + op.dst.offset,
-      count: op.count,
-      kind: op.kind === 'copy' ? 0 : 1,
-    }));
-    const width =
-      this.config.vectorize &&
-      abs.every((o) => o.src % 4 === 0 && o.dst % 4 === 0 && o.count % 4 === 0)
-        ? 4
-        : 1;
-    const words = new Uint32Array(Math.max(abs.length, 1) * ROW_WORDS);
-    let maxLanes = 0;
-    abs.forEach((o, i) => {
-      words.set([o.src / width, o.dst / width, o.count / width, o.kind], i * ROW_WORDS);
-      maxLanes = Math.max(maxLanes, o.count / width);
+  /** Splits a step's ops by (source arena, destination arena) and encodes each group. */
+  private groups(ops: readonly Op[]): Group[] {
+    const { places } = this.layout;
+    const byPair = new Map<
+      string,
+      {
+        src: number;
+        dst: number;
+        rows: { src: number; dst: number; count: number; kind: number }[];
+      }
+    >();
+    for (const op of ops) {
+      const s = (places[op.src.rank] as ArenaLayout['places'][number])[op.src.buffer];
+      const d = (places[op.dst.rank] as ArenaLayout['places'][number])[op.dst.buffer];
+      const key = `${s.arena}:${d.arena}`;
+      const group = byPair.get(key) ?? { src: s.arena, dst: d.arena, rows: [] };
+      group.rows.push({
+        src: s.offset + op.src.offset,
+        dst: d.offset + op.dst.offset,
+        count: op.count,
+        kind: op.kind === 'copy' ? 0 : 1,
+      });
+      byPair.set(key, group);
+    }
+    return [...byPair.values()].map(({ src, dst, rows }) => {
+      const width =
+        this.config.vectorize &&
+        rows.every((o) => o.src % 4 === 0 && o.dst % 4 === 0 && o.count % 4 === 0)
+          ? 4
+          : 1;
+      const words = new Uint32Array(rows.length * ROW_WORDS);
+      let maxLanes = 0;
+      rows.forEach((o, i) => {
+        words.set([o.src / width, o.dst / width, o.count / width, o.kind], i * ROW_WORDS);
+        maxLanes = Math.max(maxLanes, o.count / width);
+      });
+      return { src, dst, words, rows: rows.length, width, maxLanes };
     });
-    return { words, rows: abs.length, width, maxLanes };
   }
 
-  /** Writes each rank's buffers into the arena. */
+  private async dispatch(step: number, g: Group, tableOffset: number): Promise<Dispatch> {
+    const { ctx, plan, config } = this;
+    const table = this.table as GPUBuffer;
+    ctx.device.queue.writeBuffer(table, tableOffset, g.words);
+    const elem = DTYPE_INFO[plan.dtype].wgsl;
+    const lane = g.width === 4 ? `vec4<${elem}>` : elem;
+    const same = g.src === g.dst;
+    const source = compose(this.shaders, ['combine', same ? 'arena-one' : 'arena-two', 'step']);
+    const program = await this.cache.compute(
+      `step ${lane}${same ? '' : ' (two arenas)'}`,
+      specialize(source, { Lane: lane }),
+      {
+        REDOP: REDOP_CODE[plan.redop],
+        WORKGROUP_SIZE: config.workgroupSize,
+        LANES_PER_INVOCATION: config.lanesPerInvocation,
+      },
+    );
+    const src = this.arenas[g.src] as GPUBuffer;
+    const dst = this.arenas[g.dst] as GPUBuffer;
+    const entries: GPUBindGroupEntry[] = [
+      { binding: 0, resource: { buffer: src } },
+      { binding: 1, resource: { buffer: table, offset: tableOffset, size: g.words.byteLength } },
+      ...(same ? [] : [{ binding: 2, resource: { buffer: dst } }]),
+    ];
+    const bindGroup = await withErrorScopes(
+      ctx.device,
+      `createBindGroup step ${step} (arenas ${g.src} -> ${g.dst})`,
+      () =>
+        ctx.device.createBindGroup({
+          layout: program.bindGroupLayouts[0] as GPUBindGroupLayout,
+          entries,
+        }),
+    );
+    const parts = Math.ceil(g.maxLanes / (config.workgroupSize * config.lanesPerInvocation));
+    const x = Math.max(1, Math.min(parts, ctx.limits.maxComputeWorkgroupsPerDimension));
+    return {
+      pipeline: program.pipeline,
+      bindGroup,
+      workgroups: [x, g.rows, Math.max(1, Math.ceil(parts / x))],
+    };
+  }
+
+  /** Writes each rank's buffers into the arenas. */
   upload(buffers: RankBuffers): void {
-    const arena = this.requireArena();
     const bytes = DTYPE_INFO[this.plan.dtype].bytes;
     buffers.forEach((b, r) => {
       for (const name of ['send', 'recv'] as const) {
         const data = b[name];
         if (data.length === 0) continue;
-        const at = (this.layout.offsets[r] as ArenaLayout['offsets'][number])[name] * bytes;
-        this.ctx.device.queue.writeBuffer(arena, at, data.buffer, data.byteOffset, data.byteLength);
+        const place = (this.layout.places[r] as ArenaLayout['places'][number])[name];
+        this.ctx.device.queue.writeBuffer(
+          this.arena(place.arena),
+          place.offset * bytes,
+          data.buffer,
+          data.byteOffset,
+          data.byteLength,
+        );
       }
     });
   }
@@ -168,16 +225,12 @@ export class GpuExecutor {
    */
   async run(timer?: GpuTimer): Promise<number[]> {
     const own = timer ?? new GpuTimer(this.ctx);
+    const label = `${this.plan.collective} ${this.plan.algorithm}`;
     try {
-      return await withErrorScopes(
-        this.ctx.device,
-        `run ${this.plan.collective} ${this.plan.algorithm}`,
-        () =>
-          own.run(
-            `${this.plan.collective} ${this.plan.algorithm}`,
-            this.plan.steps.length,
-            (encoder, w, k) => this.encodeStep(encoder, k, w.both),
-          ),
+      return await withErrorScopes(this.ctx.device, `run ${label}`, () =>
+        own.run(label, this.plan.steps.length, (encoder, w, k) =>
+          this.encodeStep(encoder, k, w.both),
+        ),
       );
     } finally {
       if (!timer) own.destroy();
@@ -198,15 +251,27 @@ export class GpuExecutor {
     await this.ctx.device.queue.onSubmittedWorkDone();
   }
 
-  /** Reads every rank's buffers back out of the arena. */
+  /** Reads every rank's buffers back out of the arenas. */
   async download(): Promise<RankBuffers> {
-    const raw = await readBuffer(this.ctx, this.requireArena(), 0, this.layout.bytes);
     const { create } = DTYPE_INFO[this.plan.dtype];
-    const all = this.plan.dtype === 'int32' ? new Int32Array(raw) : new Float32Array(raw);
-    return this.layout.offsets.map((o, r) => {
+    const all: (Float32Array | Int32Array)[] = [];
+    for (const [i, elements] of this.layout.arenas.entries()) {
+      const raw = await readBuffer(
+        this.ctx,
+        this.arena(i),
+        0,
+        elements * DTYPE_INFO[this.plan.dtype].bytes,
+      );
+      all.push(this.plan.dtype === 'int32' ? new Int32Array(raw) : new Float32Array(raw));
+    }
+    return this.layout.places.map((p, r) => {
       const out = { send: create(0), recv: create(0) };
       for (const name of ['send', 'recv'] as const) {
-        out[name] = all.slice(o[name], o[name] + (this.plan.sizes[name][r] ?? 0));
+        const { arena, offset } = p[name];
+        out[name] = (all[arena] as Float32Array | Int32Array).slice(
+          offset,
+          offset + (this.plan.sizes[name][r] ?? 0),
+        );
       }
       return out;
     });
@@ -218,22 +283,22 @@ export class GpuExecutor {
     writes: GPUComputePassTimestampWrites | undefined,
   ): void {
     const pass = encoder.beginComputePass(writes ? { timestampWrites: writes } : {});
-    const s = this.steps[i];
-    if (s) {
-      pass.setPipeline(s.pipeline);
-      pass.setBindGroup(0, s.bindGroup);
-      pass.dispatchWorkgroups(...s.workgroups);
+    for (const d of this.steps[i] ?? []) {
+      pass.setPipeline(d.pipeline);
+      pass.setBindGroup(0, d.bindGroup);
+      pass.dispatchWorkgroups(...d.workgroups);
     }
     pass.end();
   }
 
-  private requireArena(): GPUBuffer {
-    if (!this.arena) throw new Error('GpuExecutor.prepare() has not run');
-    return this.arena;
+  private arena(i: number): GPUBuffer {
+    const a = this.arenas[i];
+    if (!a) throw new Error('GpuExecutor.prepare() has not run');
+    return a;
   }
 
   destroy(): void {
-    this.arena?.destroy();
+    for (const a of this.arenas) a.destroy();
     this.table?.destroy();
   }
 }

@@ -19,6 +19,16 @@ export function specialize(source: string, aliases: Readonly<Record<string, stri
   return out;
 }
 
+/**
+ * Joins shaders into one module, in order: WGSL has no includes, so a kernel names the files
+ * it needs (combine.wgsl, an arena binding file) and they are compiled as one source.
+ * Module-scope declarations may come in any order in WGSL, so the order only matters to
+ * line numbers in compiler messages.
+ */
+export function compose(library: ShaderLibrary, names: readonly string[]): string {
+  return names.map((n) => `// ---- ${n}.wgsl\n${library(n)}`).join('\n');
+}
+
 /** A library over a record of sources keyed by base name, with a clear error for a miss. */
 export function libraryFrom(sources: Readonly<Record<string, string>>): ShaderLibrary {
   return (name) => {

@@ -150,7 +150,7 @@ describe('fleetlab bench', () => {
     ],
     [
       ['bench', 'allreduce', '-e', '2G', '-g', '8'],
-      'fleetlab: --maxbytes 2147483648 B on 8 ranks needs an arena that is',
+      "fleetlab: one rank's send buffer (536870912 float) is 2147483648 B, beyond this device's",
     ],
     [['bench', 'allreduce', '--fabric', 'warp'], "fleetlab: no fabric preset 'warp'"],
     [

@@ -89,6 +89,57 @@ describe('GPU executor equals the CPU interpreter bit for bit', async () => {
   }
 });
 
+describe('plans larger than one storage binding spread over several arenas', async () => {
+  const ctx = await testContext();
+  // A device whose storage bindings hold 4 KiB: 1,000 floats a rank make one arena a rank or
+  // so, and every step's ops cross arenas (arena-two.wgsl) as well as stay in one.
+  const narrow = { ...ctx, limits: { ...ctx.limits, maxStorageBufferBindingSize: 4096 } };
+  const cases: [Collective, string][] = [
+    ['allreduce', 'ring'],
+    ['allreduce', 'rhd'],
+    ['allgather', 'ring'],
+    ['alltoall', 'pairwise'],
+  ];
+  it.each(cases)('%s %s, 5 ranks x 1000 elements, out of place', async (collective, algorithm) => {
+    const build = ALGORITHMS[collective][algorithm];
+    if (!build) throw new Error('unreachable');
+    const plan = build({
+      ranks: 5,
+      count: 1000,
+      dtype: 'float',
+      redop: 'sum',
+      inPlace: false,
+      root: 0,
+    });
+    const exec = new GpuExecutor(narrow, nodeShaders, plan);
+    expect(exec.layout.arenas.length).toBeGreaterThan(2);
+    try {
+      await exec.prepare();
+      const input = randomBuffers(plan, 99);
+      exec.upload(input);
+      await exec.run();
+      expect(
+        firstDifference(await exec.download(), interpret(plan, cloneBuffers(input))),
+      ).toBeUndefined();
+    } finally {
+      exec.destroy();
+    }
+  });
+
+  it('a single rank buffer beyond one binding is refused, naming the limit', () => {
+    const plan = ringAllReduce({
+      ranks: 2,
+      count: 2048,
+      dtype: 'float',
+      redop: 'sum',
+      inPlace: true,
+    });
+    expect(() => new GpuExecutor(narrow, nodeShaders, plan)).toThrow(
+      "one rank's recv buffer (2048 float) is 8192 B, beyond this device's maxStorageBufferBindingSize of 4096 B",
+    );
+  });
+});
+
 describe('the textbook ring AllReduce on the GPU', async () => {
   const ctx = await testContext();
   const plan = ringAllReduce(TEXTBOOK_RING.spec);
