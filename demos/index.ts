@@ -1,5 +1,5 @@
 // The front page: which GPU this is, what it granted, whether its clock is exact, and proof that
-// it computes: a sum of four ranks' vectors run by the WGSL kernel every collective is made of,
+// it computes: a ring AllReduce of four ranks' vectors run by the WGSL kernel every collective runs,
 // checked bit for bit against the CPU, then drawn by three.js on the same GPUDevice.
 import {
   AmbientLight,
@@ -18,9 +18,8 @@ import {
   Vector3,
   WebGPURenderer,
 } from 'three/webgpu';
-import { applyElementwise } from '../src/exec/cpu-elementwise.ts';
-import { ElementwiseKernels, runElementwise } from '../src/exec/elementwise.ts';
-import { createStorageBuffer, readBuffer } from '../src/gpu/buffers.ts';
+import { GpuExecutor } from '../src/exec/gpu-executor.ts';
+import { allocateBuffers, cloneBuffers, interpret } from '../src/exec/interpreter.ts';
 import {
   acquireDevice,
   describeAdapter,
@@ -32,6 +31,7 @@ import { browserProvider } from '../src/gpu/provider.ts';
 import { viteShaders } from '../src/gpu/shaders-vite.ts';
 import { detectTimestampRegime } from '../src/gpu/timer.ts';
 import { formatBytes, formatSeconds } from '../src/model/units.ts';
+import { ringAllReduce } from '../src/plans/ring.ts';
 
 /** The demo pages; a page that exists flips `ready` and becomes a link. */
 const DEMOS: readonly { title: string; href: string; blurb: string; ready: boolean }[] = [
@@ -230,36 +230,37 @@ interface ReduceOutcome {
 }
 
 /**
- * dst = rank 0, then dst += rank 1, += rank 2, += rank 3 on the GPU: the order of additions is
- * fixed, so the CPU doing the same additions in the same order must agree to the last bit.
+ * A ring AllReduce of the four ranks' vectors on the GPU (6 steps, one dispatch each), and the
+ * same plan on the CPU interpreter: the plan fixes the order of additions, so the two must
+ * agree to the last bit.
  */
 async function reduceOnGpu(ctx: GpuContext): Promise<ReduceOutcome> {
   const ranks = Array.from({ length: RANKS }, (_, r) => rankVector(r));
-  const kernels = new ElementwiseKernels(ctx, viteShaders);
-  const dst = await createStorageBuffer(
-    ctx,
-    'reduce: rank 0 and the sum',
-    ranks[0] as Float32Array,
-  );
+  const plan = ringAllReduce({
+    ranks: RANKS,
+    count: COUNT,
+    dtype: 'float',
+    redop: 'sum',
+    inPlace: true,
+  });
+  const input = allocateBuffers(plan);
+  ranks.forEach((v, r) => {
+    input[r]?.recv.set(v);
+  });
+  const exec = new GpuExecutor(ctx, viteShaders, plan);
   let got: Float32Array;
   try {
-    for (let r = 1; r < RANKS; r++) {
-      const src = await createStorageBuffer(ctx, `reduce: rank ${r}`, ranks[r] as Float32Array);
-      try {
-        await runElementwise(ctx, kernels, { op: 'sum', dtype: 'float', src, dst, count: COUNT });
-      } finally {
-        src.destroy();
-      }
-    }
-    got = new Float32Array(await readBuffer(ctx, dst, 0, COUNT * 4));
+    await exec.prepare();
+    exec.upload(input);
+    await exec.run();
+    got = (await exec.download())[0]?.recv as Float32Array;
   } finally {
-    dst.destroy();
+    exec.destroy();
   }
-  const want = Float32Array.from(ranks[0] as Float32Array);
-  for (let r = 1; r < RANKS; r++) applyElementwise('sum', want, ranks[r] as Float32Array, COUNT);
+  const want = interpret(plan, cloneBuffers(input))[0]?.recv as Float32Array;
   // Compare bits, not values: -0 vs +0 or a NaN would hide behind ===.
-  const gotBits = new Uint32Array(got.buffer);
-  const wantBits = new Uint32Array(want.buffer);
+  const gotBits = new Uint32Array(got.buffer, got.byteOffset, got.length);
+  const wantBits = new Uint32Array(want.buffer, want.byteOffset, want.length);
   let wrong = 0;
   for (let i = 0; i < COUNT; i++) if (gotBits[i] !== wantBits[i]) wrong++;
   return { ranks, result: got, wrong };
@@ -268,7 +269,7 @@ async function reduceOnGpu(ctx: GpuContext): Promise<ReduceOutcome> {
 function showReduce(outcome: ReduceOutcome): void {
   const { result, wrong } = outcome;
   const first = Array.from(result.subarray(0, 4), (v) => String(Number(v.toPrecision(4))));
-  const what = `sum of ${RANKS} ranks × ${COUNT} float on the GPU`;
+  const what = `ring AllReduce (sum) of ${RANKS} ranks × ${COUNT} float on the GPU`;
   reduceResult.textContent =
     wrong === 0
       ? `${what}: matches the CPU bit for bit (first values ${first.join(', ')}, …)`

@@ -11,11 +11,16 @@ alias Lane = f32;
 override WORKGROUP_SIZE: u32 = 64u;
 override LANES_PER_INVOCATION: u32 = 8u;
 
+// Whether this dispatch's ops copy (dst = src) or reduce (dst = combine(dst, src)). A pipeline
+// constant, not a column of the table: SwiftShader runs both sides of a branch on a value it
+// cannot prove uniform, so a run-time kind made every copy pay for a reduce.
+override COPY: bool = false;
+
 struct StepOp {
   src: u32,    // first lane read, from the start of its arena
   dst: u32,    // first lane written
   count: u32,  // lanes
-  kind: u32,   // 0 copy, 1 reduce
+  _pad: u32,
 }
 
 @group(0) @binding(1) var<storage, read> ops: array<StepOp>;
@@ -36,7 +41,7 @@ fn main(
       return;
     }
     let s = load_src(op.src + i);
-    if (op.kind == 0u) {
+    if (COPY) {
       store_dst(op.dst + i, s);
     } else {
       store_dst(op.dst + i, combine(load_dst(op.dst + i), s));

@@ -3,7 +3,7 @@
 // model is calibrated from.
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { DEFAULT_KERNEL_CONFIG, type KernelConfig } from '../exec/elementwise.ts';
+import { DEFAULT_KERNEL_CONFIG, type KernelConfig } from '../exec/kernel-config.ts';
 import { type CalibrationRow, calibrate, type SweepOptions } from '../exec/microbench.ts';
 import { describeAdapter, type GpuContext } from '../gpu/device.ts';
 import { LimitError } from '../gpu/errors.ts';

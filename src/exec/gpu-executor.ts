@@ -1,6 +1,7 @@
 // The GPU executor: runs a plan's steps as WGSL on one device. Each step is one timed compute
 // pass; its ops go to the GPU as an op table in a storage buffer, one dispatch for all of them
-// (one per pair of arenas when the ranks' buffers need more than one storage binding). Results
+// (one per kind, copy or reduce, in the few steps that mix them, and one per pair of arenas
+// when the ranks' buffers need more than one storage binding). Results
 // equal the CPU interpreter's bit for bit: same ops, same operand order, no hazard in a step.
 import { createBuffer, readBuffer } from '../gpu/buffers.ts';
 import type { GpuContext } from '../gpu/device.ts';
@@ -12,10 +13,10 @@ import { DTYPE_INFO } from '../plans/dtype.ts';
 import type { Op, Plan } from '../plans/plan.ts';
 import { validatePlan } from '../plans/validate.ts';
 import { type ArenaLayout, arenaLayout } from './arena.ts';
-import { DEFAULT_KERNEL_CONFIG, type KernelConfig, REDOP_CODE } from './elementwise.ts';
 import type { RankBuffers } from './interpreter.ts';
+import { DEFAULT_KERNEL_CONFIG, type KernelConfig, REDOP_CODE } from './kernel-config.ts';
 
-// One op-table row: src, dst, count, kind (u32 each); each table starts 256 B aligned.
+// One op-table row: src, dst, count, padding (u32 each); each table starts 256 B aligned.
 const ROW_WORDS = 4;
 const TABLE_ALIGN_BYTES = 256;
 const ARENA_TARGET_BYTES = 256 * 2 ** 20;
@@ -26,10 +27,11 @@ interface Dispatch {
   readonly workgroups: readonly [number, number, number];
 }
 
-/** The ops of one step that read arena `src` and write arena `dst`, as a table. */
+/** The ops of one step of one kind that read arena `src` and write arena `dst`, as a table. */
 interface Group {
   readonly src: number;
   readonly dst: number;
+  readonly kind: Op['kind'];
   readonly words: Uint32Array<ArrayBuffer>;
   readonly rows: number;
   readonly width: 1 | 4;
@@ -118,7 +120,7 @@ export class GpuExecutor {
     }
   }
 
-  /** Splits a step's ops by (source arena, destination arena) and encodes each group. */
+  /** Splits a step's ops by (kind, source arena, destination arena) and encodes each group. */
   private groups(ops: readonly Op[]): Group[] {
     const { places } = this.layout;
     const byPair = new Map<
@@ -126,23 +128,23 @@ export class GpuExecutor {
       {
         src: number;
         dst: number;
-        rows: { src: number; dst: number; count: number; kind: number }[];
+        kind: Op['kind'];
+        rows: { src: number; dst: number; count: number }[];
       }
     >();
     for (const op of ops) {
       const s = (places[op.src.rank] as ArenaLayout['places'][number])[op.src.buffer];
       const d = (places[op.dst.rank] as ArenaLayout['places'][number])[op.dst.buffer];
-      const key = `${s.arena}:${d.arena}`;
-      const group = byPair.get(key) ?? { src: s.arena, dst: d.arena, rows: [] };
+      const key = `${op.kind}:${s.arena}:${d.arena}`;
+      const group = byPair.get(key) ?? { src: s.arena, dst: d.arena, kind: op.kind, rows: [] };
       group.rows.push({
         src: s.offset + op.src.offset,
         dst: d.offset + op.dst.offset,
         count: op.count,
-        kind: op.kind === 'copy' ? 0 : 1,
       });
       byPair.set(key, group);
     }
-    return [...byPair.values()].map(({ src, dst, rows }) => {
+    return [...byPair.values()].map(({ src, dst, kind, rows }) => {
       const width =
         this.config.vectorize &&
         rows.every((o) => o.src % 4 === 0 && o.dst % 4 === 0 && o.count % 4 === 0)
@@ -151,10 +153,10 @@ export class GpuExecutor {
       const words = new Uint32Array(rows.length * ROW_WORDS);
       let maxLanes = 0;
       rows.forEach((o, i) => {
-        words.set([o.src / width, o.dst / width, o.count / width, o.kind], i * ROW_WORDS);
+        words.set([o.src / width, o.dst / width, o.count / width, 0], i * ROW_WORDS);
         maxLanes = Math.max(maxLanes, o.count / width);
       });
-      return { src, dst, words, rows: rows.length, width, maxLanes };
+      return { src, dst, kind, words, rows: rows.length, width, maxLanes };
     });
   }
 
@@ -167,9 +169,10 @@ export class GpuExecutor {
     const same = g.src === g.dst;
     const source = compose(this.shaders, ['combine', same ? 'arena-one' : 'arena-two', 'step']);
     const program = await this.cache.compute(
-      `step ${lane}${same ? '' : ' (two arenas)'}`,
+      `step ${g.kind} ${lane}${same ? '' : ' (two arenas)'}`,
       specialize(source, { Lane: lane }),
       {
+        COPY: g.kind === 'copy' ? 1 : 0,
         REDOP: REDOP_CODE[plan.redop],
         WORKGROUP_SIZE: config.workgroupSize,
         LANES_PER_INVOCATION: config.lanesPerInvocation,

@@ -1,6 +1,6 @@
 // The microbenchmarks the cost model is calibrated from (`fleetlab calibrate`): over a sweep of
-// sizes, copyBufferToBuffer (the memory roofline), the copy and reduce kernels, and the fixed
-// cost of a dispatch. Bandwidth counts bytes read + written, as the roofline does.
+// sizes, copyBufferToBuffer (the memory roofline), the copy and reduce step kernels, and the
+// fixed cost of a dispatch. Bandwidth counts bytes read + written, as the roofline does.
 
 import { createBuffer } from '../gpu/buffers.ts';
 import type { AdapterReport, GpuContext, GrantedLimits } from '../gpu/device.ts';
@@ -13,14 +13,10 @@ import {
   type TimestampRegime,
   timestampMarker,
 } from '../gpu/timer.ts';
-import {
-  DEFAULT_KERNEL_CONFIG,
-  ElementwiseKernels,
-  encodeDispatches,
-  type KernelConfig,
-  type RecordedDispatch,
-  releaseDispatches,
-} from './elementwise.ts';
+import type { Plan } from '../plans/plan.ts';
+import { treeBroadcast, treeReduce } from '../plans/tree.ts';
+import { GpuExecutor } from './gpu-executor.ts';
+import { DEFAULT_KERNEL_CONFIG, type KernelConfig } from './kernel-config.ts';
 
 export interface SweepOptions {
   readonly minBytes: number;
@@ -94,19 +90,6 @@ function repsFor(bytes: number): number {
   return Math.min(50, Math.max(5, Math.ceil(2 ** 27 / bytes)));
 }
 
-function timedDispatches(
-  timer: GpuTimer,
-  label: string,
-  reps: number,
-  dispatches: readonly RecordedDispatch[],
-) {
-  return timer.run(label, reps, (encoder, w) => {
-    const pass = encoder.beginComputePass({ timestampWrites: w.both });
-    encodeDispatches(pass, dispatches);
-    pass.end();
-  });
-}
-
 async function measureLatency(
   ctx: GpuContext,
   shaders: ShaderLibrary,
@@ -159,15 +142,8 @@ function copyBufferRepetition(a: GPUBuffer, b: GPUBuffer, bytes: number): Encode
   };
 }
 
-/**
- * The memory roofline at one size: bytes read + written per second by copyBufferToBuffer,
- * the median of enough repetitions, after one untimed.
- */
-export async function measureCopyBuffer(
-  ctx: GpuContext,
-  timer: GpuTimer,
-  bytes: number,
-): Promise<number> {
+/** Median GPU seconds of copyBufferToBuffer of `bytes`, after one untimed repetition. */
+async function timeCopyBuffer(ctx: GpuContext, timer: GpuTimer, bytes: number): Promise<number> {
   const size = Math.max(16, Math.ceil(bytes / 16) * 16);
   const usage = GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
   const a = await createBuffer(ctx, { label: 'roofline a', size, usage });
@@ -175,10 +151,41 @@ export async function measureCopyBuffer(
   try {
     const copy = copyBufferRepetition(a, b, size);
     await timer.run('warm-up', 1, copy);
-    return (2 * size) / median(await timer.run('copyBufferToBuffer', repsFor(size), copy));
+    return median(await timer.run('copyBufferToBuffer', repsFor(size), copy));
   } finally {
     a.destroy();
     b.destroy();
+  }
+}
+
+/** The memory roofline at one size: bytes read + written per second by copyBufferToBuffer. */
+export async function measureCopyBuffer(
+  ctx: GpuContext,
+  timer: GpuTimer,
+  bytes: number,
+): Promise<number> {
+  return (2 * Math.max(16, Math.ceil(bytes / 16) * 16)) / (await timeCopyBuffer(ctx, timer, bytes));
+}
+
+/** Median GPU seconds of a one-step plan on the executor, after one untimed run. */
+async function timeStep(
+  ctx: GpuContext,
+  shaders: ShaderLibrary,
+  cache: PipelineCache,
+  config: KernelConfig,
+  timer: GpuTimer,
+  plan: Plan,
+  reps: number,
+): Promise<number> {
+  const exec = new GpuExecutor(ctx, shaders, plan, config, cache);
+  try {
+    await exec.prepare();
+    await exec.runUntimed();
+    const seconds: number[] = [];
+    for (let i = 0; i < reps; i++) seconds.push(...(await exec.run(timer)));
+    return median(seconds);
+  } finally {
+    exec.destroy();
   }
 }
 
@@ -194,50 +201,33 @@ export async function calibrate(
 ): Promise<Calibration> {
   const timestamp = await detectTimestampRegime(ctx);
   const timer = new GpuTimer(ctx);
-  const kernels = new ElementwiseKernels(ctx, shaders, config);
+  const cache = new PipelineCache(ctx);
   try {
     const latency = await measureLatency(ctx, shaders, timer);
     hooks.onStart?.(timestamp, latency);
     const rows: CalibrationRow[] = [];
     for (const bytes of sweepSizes(sweep)) {
-      const usage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
-      const a = await createBuffer(ctx, { label: 'calibrate a', size: bytes, usage });
-      const b = await createBuffer(ctx, { label: 'calibrate b', size: bytes, usage });
+      const reps = repsFor(bytes);
+      const copy_buffer_s = await timeCopyBuffer(ctx, timer, bytes);
       const count = bytes / 4;
-      const copy = await kernels.record({ op: 'copy', dtype: 'float', src: a, dst: b, count });
-      const reduce = await kernels.record({ op: 'sum', dtype: 'float', src: a, dst: b, count });
-      try {
-        const reps = repsFor(bytes);
-        const copyBuffer = copyBufferRepetition(a, b, bytes);
-        // One untimed round of each first: first-use costs are not bandwidth.
-        await timer.run('warm-up', 1, (encoder, w, k) => {
-          copyBuffer(encoder, w, k);
-          const pass = encoder.beginComputePass();
-          encodeDispatches(pass, copy);
-          encodeDispatches(pass, reduce);
-          pass.end();
-        });
-        const copy_buffer_s = median(await timer.run('copyBufferToBuffer', reps, copyBuffer));
-        const copy_kernel_s = median(await timedDispatches(timer, 'copy kernel', reps, copy));
-        const reduce_kernel_s = median(await timedDispatches(timer, 'reduce kernel', reps, reduce));
-        const row: CalibrationRow = {
-          bytes,
-          reps,
-          copy_buffer_s,
-          copy_kernel_s,
-          reduce_kernel_s,
-          copy_buffer_Bps: (2 * bytes) / copy_buffer_s,
-          copy_kernel_Bps: (2 * bytes) / copy_kernel_s,
-          reduce_kernel_Bps: (3 * bytes) / reduce_kernel_s,
-        };
-        rows.push(row);
-        hooks.onRow?.(row);
-      } finally {
-        releaseDispatches(copy);
-        releaseDispatches(reduce);
-        a.destroy();
-        b.destroy();
-      }
+      // The kernel every collective runs (step.wgsl), on one op from rank 0 to rank 1: a
+      // 2-rank tree Broadcast is one copy, a 2-rank tree Reduce to rank 1 is one reduce.
+      const spec = { ranks: 2, count, dtype: 'float', redop: 'sum', inPlace: true } as const;
+      const step = (plan: Plan) => timeStep(ctx, shaders, cache, config, timer, plan, reps);
+      const copy_kernel_s = await step(treeBroadcast({ ...spec, root: 0 }));
+      const reduce_kernel_s = await step(treeReduce({ ...spec, root: 1 }));
+      const row: CalibrationRow = {
+        bytes,
+        reps,
+        copy_buffer_s,
+        copy_kernel_s,
+        reduce_kernel_s,
+        copy_buffer_Bps: (2 * bytes) / copy_buffer_s,
+        copy_kernel_Bps: (2 * bytes) / copy_kernel_s,
+        reduce_kernel_Bps: (3 * bytes) / reduce_kernel_s,
+      };
+      rows.push(row);
+      hooks.onRow?.(row);
     }
     return {
       tool: 'fleetlab calibrate',

@@ -27,24 +27,6 @@ export async function createBuffer(ctx: GpuContext, spec: BufferSpec): Promise<G
   );
 }
 
-/** A storage buffer holding `data` (padded to `size` bytes when given). */
-export async function createStorageBuffer(
-  ctx: GpuContext,
-  label: string,
-  data: ArrayBufferView,
-  size = data.byteLength,
-): Promise<GPUBuffer> {
-  const buffer = await createBuffer(ctx, {
-    label,
-    size,
-    usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST,
-  });
-  if (data.byteLength > 0) {
-    ctx.device.queue.writeBuffer(buffer, 0, data.buffer, data.byteOffset, data.byteLength);
-  }
-  return buffer;
-}
-
 /** Copies `size` bytes at `offset` of `buffer` back to the CPU. */
 export async function readBuffer(
   ctx: GpuContext,

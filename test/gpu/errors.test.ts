@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ElementwiseKernels } from '../../src/exec/elementwise.ts';
-import { createBuffer, createStorageBuffer } from '../../src/gpu/buffers.ts';
+import { createBuffer } from '../../src/gpu/buffers.ts';
 import {
   GpuOperationError,
   LimitError,
@@ -8,7 +7,6 @@ import {
   withErrorScopes,
 } from '../../src/gpu/errors.ts';
 import { PipelineCache } from '../../src/gpu/pipelines.ts';
-import { nodeShaders } from '../../src/gpu/shaders-node.ts';
 import { testContext } from './context.ts';
 
 describe('clear errors from the GPU layer', async () => {
@@ -53,24 +51,5 @@ describe('clear errors from the GPU layer', async () => {
     expect((error as Error).message).toMatch(
       /^createBuffer mapped storage \(64 B\) failed with a GPU validation error: /,
     );
-  });
-
-  it('out-of-range element-wise ops are refused with the numbers', async () => {
-    const kernels = new ElementwiseKernels(ctx, nodeShaders);
-    const a = await createStorageBuffer(ctx, 'a', new Float32Array(16));
-    const b = await createStorageBuffer(ctx, 'b', new Float32Array(8));
-    await expect(
-      kernels.record({ op: 'sum', dtype: 'float', src: a, dst: b, count: 16 }),
-    ).rejects.toThrow(
-      "dst range ends at 64 B (offset 0 + count 16 elements of 4 B), beyond buffer 'b' of 32 B",
-    );
-    await expect(
-      kernels.record({ op: 'sum', dtype: 'float', src: a, dst: a, count: 4 }),
-    ).rejects.toThrow("src and dst are the same buffer 'a'");
-    await expect(
-      kernels.record({ op: 'sum', dtype: 'float', src: a, dst: b, count: -1 }),
-    ).rejects.toThrow('count -1 is not a non-negative integer');
-    a.destroy();
-    b.destroy();
   });
 });

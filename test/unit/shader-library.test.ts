@@ -1,13 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { reflectBindings } from '../../src/gpu/pipelines.ts';
-import { libraryFrom, specialize } from '../../src/gpu/shader-library.ts';
+import { compose, libraryFrom, specialize } from '../../src/gpu/shader-library.ts';
 import { nodeShaders } from '../../src/gpu/shaders-node.ts';
 
 describe('shader library', () => {
   it('reads shaders/*.wgsl by base name, the same text as on disk', () => {
-    const disk = readFileSync(new URL('../../shaders/elementwise.wgsl', import.meta.url), 'utf8');
-    expect(nodeShaders('elementwise')).toBe(disk);
+    const disk = readFileSync(new URL('../../shaders/step.wgsl', import.meta.url), 'utf8');
+    expect(nodeShaders('step')).toBe(disk);
   });
 
   it('names the missing shader and the ones it has', () => {
@@ -25,15 +25,15 @@ describe('shader library', () => {
 });
 
 describe('reflectBindings (wgsl_reflect)', () => {
-  it('reads the element-wise kernel as read-only src, read-write dst, uniform params', () => {
+  it('reads the step kernel between two arenas as read-only src, op table, read-write dst', () => {
     const bindings = reflectBindings(
-      specialize(nodeShaders('elementwise'), { Lane: 'vec4<i32>' }),
+      specialize(compose(nodeShaders, ['combine', 'arena-two', 'step']), { Lane: 'vec4<i32>' }),
       'main',
     );
     expect(bindings).toEqual([
-      { name: 'src', group: 0, binding: 0, type: 'read-only-storage' },
-      { name: 'dst', group: 0, binding: 1, type: 'storage' },
-      { name: 'params', group: 0, binding: 2, type: 'uniform' },
+      { name: 'src_arena', group: 0, binding: 0, type: 'read-only-storage' },
+      { name: 'ops', group: 0, binding: 1, type: 'read-only-storage' },
+      { name: 'dst_arena', group: 0, binding: 2, type: 'storage' },
     ]);
   });
 
@@ -41,5 +41,12 @@ describe('reflectBindings (wgsl_reflect)', () => {
     expect(() => reflectBindings(nodeShaders('noop'), 'other')).toThrow(
       "no @compute entry point 'other'",
     );
+  });
+});
+
+describe('compose', () => {
+  it('joins shaders in order, each under a line naming its file', () => {
+    const lib = libraryFrom({ a: 'fn a() {}', b: 'fn b() {}' });
+    expect(compose(lib, ['a', 'b'])).toBe('// ---- a.wgsl\nfn a() {}\n// ---- b.wgsl\nfn b() {}');
   });
 });
