@@ -32,7 +32,7 @@ const SIZES = {
   stepFactor: 4,
 };
 const HEADLINE_BYTES = quick ? 8 * 2 ** 20 : 64 * 2 ** 20;
-const ITERS = 3;
+const ITERS = 5;
 
 const ctx = await cliContext();
 const started = Date.now();
@@ -142,7 +142,7 @@ const md: string[] = [
   '',
   `${report.date}, ${report.seconds.toFixed(0)} s; adapter ${describeAdapter(ctx.adapter)}; ${regime.note}.`,
   `Model: local fabric fitted here, alpha ${(fit.alpha_s * 1e6).toFixed(1)} us, beta ${(fit.beta_Bps / 1e9).toFixed(3)} GB/s (message bytes), gamma ${(fit.gamma_s_per_B * 1e12).toFixed(0)} ps/B.`,
-  `Times are the mean GPU time of one call over ${ITERS} iterations; GB/s = 1e9 B/s; every result checked against the CPU interpreter (${wrong} wrong).`,
+  `Times are the mean GPU time of one call over ${ITERS} iterations (as nccl-tests); the model's error is against their median; GB/s = 1e9 B/s; every result checked against the CPU interpreter (${wrong} wrong).`,
   '',
   '## Headline: ring AllReduce, 8 ranks',
   '',

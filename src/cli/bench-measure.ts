@@ -24,7 +24,10 @@ export interface PlacementResult {
   readonly bus_bw: number; // GB/s
   readonly nwrong: number;
   readonly model: { readonly time: number }; // us
-  readonly model_error: number; // (model - measured) / measured
+  /** Median GPU time of one call (us): what the model is compared with, robust to the odd
+   * slow iteration of a busy machine; `time` is the mean, as nccl-tests prints. */
+  readonly median_time: number;
+  readonly model_error: number; // (model - median) / median
   readonly traffic_bytes: number;
   readonly roofline_fraction: number;
   readonly emulated?: {
@@ -133,11 +136,12 @@ function placement(
   const model = pricePlan(plan, local).total_s;
   return {
     time: us(t),
+    median_time: us(row.median_s),
     alg_bw: algBw,
     bus_bw: algBw * busBwFactor(args.collective, args.ranks),
     nwrong: row.wrong,
     model: { time: us(model) },
-    model_error: t > 0 ? (model - t) / t : Number.NaN,
+    model_error: row.median_s > 0 ? (model - row.median_s) / row.median_s : Number.NaN,
     traffic_bytes: row.traffic_bytes,
     roofline_fraction: t > 0 ? row.traffic_bytes / t / rooflineBps : Number.NaN,
     ...(emulated

@@ -90,7 +90,7 @@ export async function runBench(argv: string[], out: (line: string) => void): Pro
         `# emulated    ${fabric.name}: ${fabric.title}; analytic = closed form on its bottleneck link`,
       );
     out(
-      `# iters ${args.iters}, warmup ${args.warmup}, check ${args.check ? 1 : 0}; time = mean GPU time of one call`,
+      `# iters ${args.iters}, warmup ${args.warmup}, check ${args.check ? 1 : 0}; time = mean GPU time of one call (as nccl-tests); err = (model - median time) / median time`,
     );
     out('#');
     const timer = new GpuTimer(ctx);

@@ -1,4 +1,4 @@
-// `fleetlab calibrate`: the memory roofline, the element-wise kernels against it and the cost of
+// `fleetlab calibrate`: the memory roofline, the step kernel (copy and reduce) against it and the cost of
 // a dispatch, on the adapter at hand; a table on stdout and, with --json, the figures the cost
 // model is calibrated from.
 import { writeFileSync } from 'node:fs';
@@ -17,7 +17,7 @@ export const CALIBRATE_USAGE = `usage: fleetlab calibrate [options]
   -b, --min-bytes SIZE          smallest buffer (default 4K; K/M/G = 2^10..., KB/MB/GB = 1e3...)
   -e, --max-bytes SIZE          largest buffer (default 64M)
   -f, --step-factor F           each size is the previous times F (default 2)
-      --workgroup-size N        element-wise kernel workgroup size (default ${DEFAULT_KERNEL_CONFIG.workgroupSize})
+      --workgroup-size N        step kernel workgroup size (default ${DEFAULT_KERNEL_CONFIG.workgroupSize})
       --lanes-per-invocation N  lanes each invocation handles (default ${DEFAULT_KERNEL_CONFIG.lanesPerInvocation})
       --no-robustness           switch off Dawn's bounds clamping (Node only; browsers keep it)
       --json FILE               also write the figures as JSON (- for stdout)`;
@@ -104,7 +104,7 @@ export async function runCalibrate(args: string[], out: (line: string) => void):
       { title: '', unit: 'ratio' },
     ]);
     const { config } = options;
-    out('# fleetlab calibrate: memory roofline, element-wise kernels, dispatch latency');
+    out('# fleetlab calibrate: memory roofline, step kernel (copy, reduce), dispatch latency');
     out(`# adapter     ${describeAdapter(ctx.adapter)}`);
     const result = await calibrate(ctx, nodeShaders, options.sweep, config, options.robustness, {
       onStart: (timestamp, latency) => {

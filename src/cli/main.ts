@@ -9,7 +9,7 @@ import { MODEL_USAGE, runModel } from './model.ts';
 const USAGE = `usage: fleetlab <command> [options]
 commands:
   bench       run a collective on the GPU across simulated ranks: nccl-tests' table + model
-  calibrate   measure the memory roofline, element-wise kernels and dispatch latency
+  calibrate   measure the memory roofline, the step kernel (copy, reduce) and dispatch latency
   model       the textbook's closed-form time of a collective or a message (no GPU)
   help        this text; 'fleetlab help calibrate' for a command's options`;
 

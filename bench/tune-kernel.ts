@@ -1,7 +1,7 @@
-// Which element-wise kernel shape is fastest on this adapter? Sweeps workgroup size and lanes
+// Which step kernel shape is fastest on this adapter? Sweeps workgroup size and lanes
 // per invocation (and Dawn's robustness checks, Node only) at one size and prints each
 // kernel's bandwidth beside copyBufferToBuffer's, measured in this one run.
-//   npx tsx bench/tune-elementwise.ts [SIZE]       (default 16M)
+//   npx tsx bench/tune-kernel.ts [SIZE]       (default 16M)
 import { parseBytes } from '../src/cli/args.ts';
 import { Table } from '../src/cli/table.ts';
 import { calibrate } from '../src/exec/microbench.ts';
