@@ -240,6 +240,24 @@ export class GpuExecutor {
     }
   }
 
+  /** Runs step `k` alone, timed: how the view walks a plan and reads the buffers after each. */
+  async runStep(k: number, timer?: GpuTimer): Promise<number> {
+    if (!Number.isInteger(k) || k < 0 || k >= this.plan.steps.length) {
+      throw new RangeError(`step ${k} is outside 0..${this.plan.steps.length - 1}`);
+    }
+    const own = timer ?? new GpuTimer(this.ctx);
+    try {
+      const [seconds] = await withErrorScopes(
+        this.ctx.device,
+        `step ${k} of ${this.plan.collective}`,
+        () => own.run(`step ${k}`, 1, (encoder, w) => this.encodeStep(encoder, k, w.both)),
+      );
+      return seconds ?? Number.NaN;
+    } finally {
+      if (!timer) own.destroy();
+    }
+  }
+
   /** Runs every step without timestamps, in one submission (warm-up, or a plain result). */
   async runUntimed(): Promise<void> {
     await withErrorScopes(

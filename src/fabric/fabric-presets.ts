@@ -14,7 +14,8 @@ import {
 export interface FabricPreset {
   readonly name: string;
   readonly title: string;
-  readonly build: (ranks: number, options?: FabricOptions) => Fabric;
+  /** The fabric for `ranks`; `link` replaces the preset's bottleneck link (alpha/beta overrides). */
+  readonly build: (ranks: number, options?: FabricOptions, link?: LinkSpec) => Fabric;
   /** The one link the textbook's closed forms assume for this fabric (its bottleneck). */
   readonly link: LinkSpec;
 }
@@ -30,43 +31,43 @@ export const FABRIC_PRESETS: readonly FabricPreset[] = [
   {
     name: 'nvswitch',
     title: 'one node, NVLink 4 to an NVSwitch crossbar',
-    build: (n, o) => switchFabric(n, nvlink4, o),
+    build: (n, o, l) => switchFabric(n, l ?? nvlink4, o),
     link: nvlink4,
   },
   {
     name: 'nvlink-ring',
     title: 'NVLink 4 links in a ring',
-    build: (n, o) => ringFabric(n, nvlink4, o),
+    build: (n, o, l) => ringFabric(n, l ?? nvlink4, o),
     link: nvlink4,
   },
   {
     name: 'pcie4',
     title: 'PCIe 4.0 x16 to one switch',
-    build: (n, o) => switchFabric(n, pcie4, o),
+    build: (n, o, l) => switchFabric(n, l ?? pcie4, o),
     link: pcie4,
   },
   {
     name: 'ib-ndr',
     title: 'one rank a node, InfiniBand NDR non-blocking fat tree',
-    build: (n, o) => switchFabric(n, ib, o),
+    build: (n, o, l) => switchFabric(n, l ?? ib, o),
     link: ib,
   },
   {
     name: '100gbe',
     title: 'one rank a node, 100 GbE (RoCE v2) switch',
-    build: (n, o) => switchFabric(n, eth, o),
+    build: (n, o, l) => switchFabric(n, l ?? eth, o),
     link: eth,
   },
   {
     name: 'torus-ib',
     title: '2D torus of InfiniBand NDR links',
-    build: (n, o) => torusFabric(n, ib, undefined, o),
+    build: (n, o, l) => torusFabric(n, l ?? ib, undefined, o),
     link: ib,
   },
   {
     name: 'dgx-h100',
     title: 'DGX H100 nodes: 8 ranks on NVSwitch, one NDR NIC per rank',
-    build: (n, o) => {
+    build: (n, o, l) => {
       if (n > DGX_RANKS && n % DGX_RANKS !== 0) {
         throw new RangeError(
           `dgx-h100 needs ranks <= ${DGX_RANKS} or a multiple of ${DGX_RANKS}, not ${n}`,
@@ -74,7 +75,7 @@ export const FABRIC_PRESETS: readonly FabricPreset[] = [
       }
       const g = Math.min(n, DGX_RANKS);
       return twoLevelFabric(
-        { nodes: n / g, ranksPerNode: g, intra: nvlink4, inter: ib, nicsPerNode: g },
+        { nodes: n / g, ranksPerNode: g, intra: nvlink4, inter: l ?? ib, nicsPerNode: g },
         o,
       );
     },

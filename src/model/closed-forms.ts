@@ -23,6 +23,7 @@ import {
   checkRanks,
   floorLog2,
 } from '../fabric/checks.ts';
+import { hierarchyOf } from '../plans/hierarchical.ts';
 import type { Collective } from '../plans/plan.ts';
 
 /** One link's alpha (s per message), beta (B/s) and, where reductions are priced, gamma. */
@@ -35,6 +36,11 @@ export interface AlphaBeta {
 export interface ModelParams extends AlphaBeta {
   /** Pipeline chunks of the ring Broadcast and Reduce; absent: the count that is fastest. */
   readonly chunks?: number;
+  /**
+   * The hierarchical AllReduce: ranks per node G, dividing N (as CollectiveSpec's); absent:
+   * the largest divisor of N that is <= 8, as the plan builder picks.
+   */
+  readonly ranksPerNode?: number;
 }
 
 /** Seconds; time = latency_term + bandwidth_term + (reduce_term ?? 0). */
@@ -61,6 +67,7 @@ function checkInputs(ranks: number, bytes: number, p: ModelParams): void {
   if (p.chunks !== undefined && (!Number.isInteger(p.chunks) || p.chunks < 1)) {
     throw new RangeError(`chunks ${p.chunks} must be a whole number >= 1`);
   }
+  if (p.ranksPerNode !== undefined) hierarchyOf(ranks, p.ranksPerNode);
 }
 
 /** Assembles terms: steps alphas, `moved` bytes over beta, `reduced` bytes times gamma. */
@@ -157,6 +164,22 @@ export const allGatherRing = ringHalf(false);
 export const reduceScatterHalving = rhdHalf(true);
 export const allGatherDoubling = rhdHalf(false);
 
+/**
+ * Hierarchical AllReduce on K = N/G nodes of G ranks (G as hierarchyOf picks it: params'
+ * ranksPerNode, else the largest divisor of N that is <= 8) with one alpha and beta for both
+ * levels, the one link a closed form has (the bench's analytic column): RS_intra(M) +
+ * AR_ring_inter(M/G over K nodes) + AG_intra(M). It moves 2((G-1)/G) M + 2((K-1)/K) M/G =
+ * 2((N-1)/N) M bytes, the ring's bandwidth term, in 2(G-1) + 2(K-1) steps instead of 2(N-1).
+ * The two-level form, with its own intra and inter links, is allReduceHierarchical
+ * (hierarchical.ts), which `fleetlab model allreduce --algo hierarchical` prints.
+ */
+export const allReduceHierarchicalUniform = form((n, m, p) => {
+  const { ranksPerNode: g, nodes: k } = hierarchyOf(n, p.ranksPerNode);
+  const intra = ((g - 1) / g) * m;
+  const inter = ((k - 1) / k) * (m / g);
+  return terms(2 * (g - 1) + 2 * (k - 1), 2 * intra + 2 * inter, intra + inter, p);
+});
+
 /** Pairwise AllToAll: N-1 steps, in each every rank sends one M/N block to one peer. */
 export const allToAllPairwise = form((n, m, p) => terms(n - 1, ((n - 1) / n) * m, 0, p));
 
@@ -210,6 +233,7 @@ export const CLOSED_FORMS: Readonly<Record<Collective, Readonly<Record<string, C
     dbtree: allReduceDoubleBinaryTree,
     rhd: allReduceHalvingDoubling,
     direct: allReduceDirect,
+    hierarchical: allReduceHierarchicalUniform,
   },
   reducescatter: { ring: reduceScatterRing, rhd: reduceScatterHalving },
   allgather: { ring: allGatherRing, rhd: allGatherDoubling },

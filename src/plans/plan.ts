@@ -106,4 +106,9 @@ export interface CollectiveSpec {
   readonly inPlace: boolean;
   /** Broadcast and Reduce: the rank that holds or gets the result. Others: ignored (0). */
   readonly root?: number;
+  /**
+   * The hierarchical AllReduce: G, the ranks of one node (nodes are G consecutive ranks); it
+   * must divide `ranks`. Absent: the largest divisor of `ranks` that is <= 8. Others: ignored.
+   */
+  readonly ranksPerNode?: number;
 }

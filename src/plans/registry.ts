@@ -2,6 +2,7 @@
 // and the view find algorithms here, so adding one is adding a line.
 import { dbtreeAllReduce } from './dbtree.ts';
 import { directAllReduce } from './direct.ts';
+import { hierarchicalAllReduce } from './hierarchical.ts';
 import { pairwiseAllToAll } from './pairwise.ts';
 import { ringBroadcast, ringReduce } from './pipelined.ts';
 import type { Collective, CollectiveSpec, Plan } from './plan.ts';
@@ -18,6 +19,7 @@ export const ALGORITHMS: Readonly<Record<Collective, Readonly<Record<string, Pla
     dbtree: (spec) => dbtreeAllReduce(spec),
     rhd: rhdAllReduce,
     direct: directAllReduce,
+    hierarchical: hierarchicalAllReduce,
   },
   reducescatter: { ring: ringReduceScatter, rhd: rhdReduceScatter },
   allgather: { ring: ringAllGather, rhd: rhdAllGather },

@@ -147,7 +147,10 @@ describe('fleetlab model refuses bad input with one line', () => {
       "--ranks '-4' must be a whole number >= 1",
     ],
     ['allreduce --ranks 2.5 --bytes 1MB --alpha 1us --beta 1GB/s', "--ranks '2.5'"],
-    ['allreduce --algo ring2 --ranks 4', "--algo 'ring2' does not apply to allreduce"],
+    [
+      'allreduce --algo ring2 --ranks 4',
+      "--algo 'ring2' does not apply to allreduce (algorithms: ring, tree, dbtree, rhd, direct, hierarchical)",
+    ],
     [
       'broadcast --algo rhd --ranks 4',
       "--algo 'rhd' does not apply to broadcast (algorithms: tree, ring)",

@@ -7,6 +7,7 @@ import { allocateBuffers, interpret } from '../../src/exec/interpreter.ts';
 import { MAX_RANKS } from '../../src/plans/build.ts';
 import { DBTREE_CHUNKS, dbtreeAllReduce } from '../../src/plans/dbtree.ts';
 import { DTYPES, REDOPS } from '../../src/plans/dtype.ts';
+import { hierarchyOf } from '../../src/plans/hierarchical.ts';
 import { ringBroadcast, ringReduce } from '../../src/plans/pipelined.ts';
 import { type Collective, type CollectiveSpec, linkOf, type Plan } from '../../src/plans/plan.ts';
 import { ALGORITHMS } from '../../src/plans/registry.ts';
@@ -94,6 +95,11 @@ function textbookSteps(collective: Collective, algorithm: string, spec: Collecti
       return n - 1 + local;
     case 'allreduce tree':
       return 2 * ceilLog2(n) + local;
+    // A ring in each node, rings across nodes, a ring in each node: K = N / G nodes of G.
+    case 'allreduce hierarchical': {
+      const { ranksPerNode: g, nodes: k } = hierarchyOf(n, spec.ranksPerNode);
+      return 2 * (g - 1) + 2 * (k - 1) + local;
+    }
     case 'allreduce rhd':
       return 2 * floorLog2(n) + fold + local;
     case 'reducescatter rhd':

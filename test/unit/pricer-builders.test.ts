@@ -17,6 +17,8 @@ const EXACT: readonly (readonly [Collective, string])[] = [
   ['allreduce', 'ring'],
   ['allreduce', 'tree'],
   ['allreduce', 'rhd'],
+  // One link for both levels: on a uniform switch every step is one chunk a rank.
+  ['allreduce', 'hierarchical'],
   ['reducescatter', 'ring'],
   ['reducescatter', 'rhd'],
   ['allgather', 'ring'],
