@@ -6,6 +6,7 @@ import {
   parseSecondsPerByte,
   parseTime,
 } from '../../src/cli/units-parse.ts';
+import * as model from '../../src/model/units-parse.ts';
 
 describe('parseTime', () => {
   it.each([
@@ -102,5 +103,22 @@ describe('parseSecondsPerByte', () => {
 
   it.each(['quick', '2ps', '5 parsecs/B'])('rejects %j', (text) => {
     expect(() => parseSecondsPerByte('--gamma', text)).toThrow(UsageError);
+  });
+});
+
+describe('the parsers in src/model, which the view shares', () => {
+  it('throw RangeError (the CLI turns it into UsageError)', () => {
+    expect(() => model.parseTime('alpha', 'soon')).toThrow(RangeError);
+    expect(() => model.parseTime('alpha', 'soon')).not.toThrow(UsageError);
+    expect(() => parseTime('--alpha', 'soon')).toThrow(UsageError);
+  });
+
+  it('scale decimal units by shifting the written decimal, so they match the literal', () => {
+    // 1.9 / 1e6 is one ulp below 1.9e-6; '1.1' x 1e3 is not 1100 in binary arithmetic.
+    expect(model.parseTime('alpha', '1.9us')).toBe(1.9e-6);
+    expect(model.parseTime('alpha', '0.3ms')).toBe(0.3e-3);
+    expect(model.parseByteSize('bytes', '1.1kB')).toBe(1100);
+    expect(model.parseBandwidth('beta', '1.1GB/s')).toBe(1.1e9);
+    expect(model.parseBandwidth('beta', '0.7Gbps')).toBe(0.7e9 / 8);
   });
 });
