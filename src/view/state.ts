@@ -41,6 +41,38 @@ export interface ViewState {
   readonly hide: readonly Control[];
 }
 
+/**
+ * The fields that say what runs, and on what fabric. A preset sets these; a state whose scene
+ * differs from its preset's is no longer that preset (presets.ts markPreset). step, speed and
+ * hide only say how the scene is shown, so a lecture link may set them and keep its preset.
+ */
+export const SCENE_FIELDS = [
+  'collective',
+  'algorithm',
+  'ranks',
+  'bytes',
+  'dtype',
+  'redop',
+  'fabric',
+  'alpha',
+  'beta',
+] as const;
+export type SceneField = (typeof SCENE_FIELDS)[number];
+
+/**
+ * What the page accepts. 64 ranks is where a scene stays readable (layout.ts). The step-by-step
+ * view reads every rank's buffer back after each step, so a message stays at 1 MiB (64 ranks:
+ * 64 MiB a read-back); the sweep measures larger ones. Speed is in steps per second: 60 plays
+ * a 64-rank ring's 126 steps in about 2 s.
+ */
+export const VIEW_LIMITS = {
+  minRanks: 1,
+  maxRanks: 64,
+  maxBytes: 2 ** 20,
+  minSpeed: 0.1,
+  maxSpeed: 60,
+} as const;
+
 export const DEFAULT_STATE: ViewState = {
   preset: 'textbook-ring',
   collective: 'allreduce',
