@@ -39,7 +39,7 @@ const DEMOS: readonly { title: string; href: string; blurb: string; ready: boole
     title: 'Collectives',
     href: './collectives/',
     blurb: 'ring and tree AllReduce, step by step, measured beside the alpha-beta model',
-    ready: false,
+    ready: true,
   },
   {
     title: 'Tensor parallel',

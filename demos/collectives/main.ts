@@ -4,7 +4,6 @@
 import GUI from 'lil-gui';
 import { allocateBuffers, type RankBuffers } from '../../src/exec/interpreter.ts';
 import { calibrate } from '../../src/exec/microbench.ts';
-import { randomBuffers } from '../../src/exec/random-fill.ts';
 import { FABRIC_PRESETS, fabricPreset } from '../../src/fabric/fabric-presets.ts';
 import { acquireDevice, describeAdapter, type GpuContext } from '../../src/gpu/device.ts';
 import { PipelineCache } from '../../src/gpu/pipelines.ts';
@@ -46,13 +45,20 @@ function showAlert(message: string): void {
   alertBox.hidden = false;
 }
 
+/** Clears the alert, except for what stays true all along (no WebGPU, a lost device). */
 function clearAlert(): void {
+  if (session.standing) {
+    showAlert(session.standing);
+    return;
+  }
   alertBox.hidden = true;
   alertBox.textContent = '';
 }
 
 interface Session {
   ctx?: GpuContext;
+  /** A message that stands while the page lives: why nothing is measured. */
+  standing?: string;
   cache?: PipelineCache;
   /** This GPU's alpha, beta and gamma, calibrated once per page load (GPU only). */
   fit?: LocalCalibration;
@@ -85,7 +91,26 @@ function inputsFor(plan: Plan, s: ViewState): RankBuffers {
     });
     return buffers;
   }
-  return randomBuffers(plan, 7);
+  return waveBuffers(plan);
+}
+
+/**
+ * Inputs a strip can show: each rank a smooth wave of its own frequency and phase, so cells
+ * (means of many elements) keep their shape and sums make new patterns. Integers for int32.
+ */
+function waveBuffers(plan: Plan): RankBuffers {
+  const buffers = allocateBuffers(plan);
+  plan.input.forEach((g, r) => {
+    const target = buffers[r]?.[g.buffer];
+    if (!target) return;
+    for (let i = 0; i < g.count; i++) {
+      const x = (i + 0.5) / Math.max(1, g.count);
+      const v =
+        Math.sin(2 * Math.PI * x * (1 + (r % 3)) + 0.9 * r) + 0.25 * Math.cos(7 * r + 3 * x);
+      target[g.offset + i] = plan.dtype === 'int32' ? Math.round(100 * v) : v;
+    }
+  });
+  return buffers;
 }
 
 function planFor(s: ViewState): Plan {
@@ -447,17 +472,16 @@ async function start(): Promise<void> {
     session.ctx = await acquireDevice({
       provider: browserProvider(navigator, isSecureContext),
       onLost: (info) => {
-        showAlert(
-          `The GPU device was lost (${info.reason}): ${info.message}. Reload to start again; the scene shown is the last good one.`,
-        );
+        session.standing = `The GPU device was lost (${info.reason}): ${info.message}. The scene shown is the last good one; reload to measure again. Until then, new scenes run on the CPU interpreter and are not measured.`;
+        showAlert(session.standing);
         session.ctx = undefined;
+        session.cache = undefined;
       },
     });
     session.cache = new PipelineCache(session.ctx);
   } catch (e) {
-    showAlert(
-      `${(e as Error).message}\n\nThe plan still animates below from the CPU interpreter, with the model's times; nothing is measured.`,
-    );
+    session.standing = `${(e as Error).message}\n\nThe plan still animates below from the CPU interpreter, with the model's times; nothing is measured.`;
+    showAlert(session.standing);
   }
   try {
     session.scene = await FabricScene.create(canvas, session.ctx?.device);

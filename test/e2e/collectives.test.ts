@@ -98,6 +98,25 @@ describe('collectives page', () => {
     await page.waitForSelector('body[data-step="1"]', { timeout: READY_TIMEOUT });
   });
 
+  it('without WebGPU explains how to enable it and still animates the plan, not measured', async () => {
+    const { page, errors } = await e2e.newPage({ noWebGpu: true });
+    await page.goto(e2e.url('/collectives/#preset=textbook-ring'), { waitUntil: 'load' });
+    await waitReady(page);
+    const alerts = await visibleAlerts(page);
+    expect(alerts).toHaveLength(1);
+    expect(alerts[0]).toMatch(/navigator\.gpu is undefined/);
+    expect(alerts[0]).toMatch(/nothing is measured/);
+    expect(await text(page, '#status')).toMatch(/not measured/);
+    expect(await page.$eval('#timeline', (e) => e.getAttribute('data-measured'))).toBe('false');
+    expectDrawn(await sceneStats(page, 'collectives-no-webgpu.png'));
+    for (let k = 1; k <= 6; k++) {
+      await page.keyboard.press('ArrowRight');
+      await page.waitForSelector(`body[data-step="${k}"]`, { timeout: READY_TIMEOUT });
+    }
+    expect((await shownStrips(page))[2]).toEqual([10, 26, 18, 34]);
+    expect(errors).toEqual([]);
+  });
+
   it('the sweep plot has one measured series per algorithm', async () => {
     const { page } = await open(e2e, '#preset=textbook-ring');
     await page.click('#sweep-run');
