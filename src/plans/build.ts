@@ -68,3 +68,19 @@ export function planBase(
     inPlace: spec.inPlace,
   };
 }
+
+/**
+ * The buffers of an AllReduce-shaped plan: every rank's input and result are `count` elements
+ * in 'recv' (in place) or input in 'send' and result in 'recv' (out of place).
+ */
+export function allReduceLayout(spec: CollectiveSpec): Pick<Plan, 'sizes' | 'input' | 'output'> {
+  const { ranks: n, count, inPlace } = spec;
+  return {
+    sizes: {
+      send: ranksOf(n).map(() => (inPlace ? 0 : count)),
+      recv: ranksOf(n).map(() => count),
+    },
+    input: ranksOf(n).map(() => region(inPlace ? 'recv' : 'send', 0, count)),
+    output: ranksOf(n).map(() => region('recv', 0, count)),
+  };
+}

@@ -29,7 +29,7 @@
 // h'(v) < h(root) + d - 1 < h(root) + d are distinct), so no step has a hazard, and a chunk is
 // overwritten by the broadcast only after it went up. Steps of tree k: C + h(root) + D - 1
 // (D its depth); the plan takes the longer of the two, + 1 out of place (the local copy).
-import { copy, place, planBase, ranksOf, reduce, region, step } from './build.ts';
+import { allReduceLayout, copy, place, planBase, ranksOf, reduce, step } from './build.ts';
 import { type BufferName, type CollectiveSpec, chunkBounds, type Op, type Plan } from './plan.ts';
 
 export interface DbtreeOptions {
@@ -211,12 +211,7 @@ export function dbtreeAllReduce(spec: CollectiveSpec, options: DbtreeOptions = {
   }
   return {
     ...base,
-    sizes: {
-      send: ranksOf(n).map(() => (inPlace ? 0 : count)),
-      recv: ranksOf(n).map(() => count),
-    },
-    input: ranksOf(n).map(() => region(inPlace ? 'recv' : 'send', 0, count)),
-    output: ranksOf(n).map(() => region('recv', 0, count)),
+    ...allReduceLayout(spec),
     steps,
   };
 }

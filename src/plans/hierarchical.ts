@@ -20,7 +20,7 @@
 // piece iK + c): an op of phase 1 or 3 moves all of chunk i and is labelled with its first
 // piece, iK. So one node (K = 1) or one rank a node (G = 1) labels ops as the ring does.
 import { checkRanks } from '../fabric/checks.ts';
-import { copy, mod, place, planBase, ranksOf, reduce, region, step } from './build.ts';
+import { allReduceLayout, copy, mod, place, planBase, ranksOf, reduce, step } from './build.ts';
 import { type CollectiveSpec, chunkBounds, type Op, type Plan, type Step } from './plan.ts';
 
 /** The most ranks a node gets when the spec does not say (a DGX H100 node: 8 GPUs). */
@@ -143,12 +143,7 @@ export function hierarchicalAllReduce(spec: CollectiveSpec): Plan {
   ];
   return {
     ...base,
-    sizes: {
-      send: ranksOf(n).map(() => (inPlace ? 0 : count)),
-      recv: ranksOf(n).map(() => count),
-    },
-    input: ranksOf(n).map(() => region(inPlace ? 'recv' : 'send', 0, count)),
-    output: ranksOf(n).map(() => region('recv', 0, count)),
+    ...allReduceLayout(spec),
     steps,
   };
 }

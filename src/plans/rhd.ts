@@ -20,7 +20,7 @@
 // AllGather need rank r to own chunk r of chunkBounds(count, N), so virtual rank v's block is
 // the chunks of the ranks it stands for: chunks 2v and 2v+1 for v < q, chunk v + q otherwise;
 // those are contiguous, in order, so every window is one range.
-import { copy, place, planBase, ranksOf, reduce, region, step } from './build.ts';
+import { allReduceLayout, copy, place, planBase, ranksOf, reduce, region, step } from './build.ts';
 import { type CollectiveSpec, chunkBounds, type Op, type Plan, type Step } from './plan.ts';
 
 /** The power-of-two core of N ranks: p' virtual ranks, q folded pairs. */
@@ -152,12 +152,7 @@ export function rhdAllReduce(spec: CollectiveSpec): Plan {
   }
   return {
     ...base,
-    sizes: {
-      send: ranksOf(n).map(() => (inPlace ? 0 : count)),
-      recv: ranksOf(n).map(() => count),
-    },
-    input: ranksOf(n).map(() => region(inPlace ? 'recv' : 'send', 0, count)),
-    output: ranksOf(n).map(() => region('recv', 0, count)),
+    ...allReduceLayout(spec),
     steps,
   };
 }

@@ -1,50 +1,45 @@
 // Ring collectives (Patarasuk & Yuan; the textbook's worked example): the message is cut into
 // N chunks; each step every rank passes one chunk to its right neighbour. ReduceScatter takes
 // N-1 steps, AllGather N-1, AllReduce is one then the other: 2(N-1) steps.
-import { copy, mod, place, planBase, ranksOf, reduce, region, step } from './build.ts';
+import {
+  allReduceLayout,
+  copy,
+  mod,
+  place,
+  planBase,
+  ranksOf,
+  reduce,
+  region,
+  step,
+} from './build.ts';
 import { type CollectiveSpec, chunkBounds, type Plan, type Step } from './plan.ts';
 
 /**
- * The reduce-scatter phase on 'recv' (which holds each rank's full input): at step s, rank r
- * sends chunk (r - s + shift) mod N to rank r + 1, which reduces it into its own. After N-1
- * steps rank r holds the fully reduced chunk (r + 1 + shift) mod N.
+ * N-1 steps of one ring pass on 'recv': at step s, rank r sends chunk (r - s + shift) mod N to
+ * rank r + 1, which reduces it into its own (reduce-scatter) or copies it (all-gather).
+ * Reduce-scatter: after N-1 steps rank r holds the fully reduced chunk (r + 1 + shift) mod N.
+ * All-gather: rank r starts with the complete chunk (r + shift) mod N and ends with all.
  */
-function reduceScatterSteps(n: number, bounds: readonly number[], shift: number): Step[] {
+function ringPass(
+  kind: 'reduce' | 'copy',
+  n: number,
+  bounds: readonly number[],
+  shift: number,
+): Step[] {
+  const move = kind === 'reduce' ? reduce : copy;
   const steps: Step[] = [];
   for (let s = 0; s < n - 1; s++) {
     const ops = ranksOf(n).map((r) => {
       const c = mod(r - s + shift, n);
       const at = bounds[c] as number;
-      return reduce(
+      return move(
         place(r, 'recv', at),
         place(mod(r + 1, n), 'recv', at),
         (bounds[c + 1] as number) - at,
         c,
       );
     });
-    steps.push(step('reduce-scatter', ops));
-  }
-  return steps;
-}
-
-/**
- * The all-gather phase on 'recv': rank r starts with the complete chunk (r + shift) mod N; at
- * step s it passes chunk (r - s + shift) mod N to rank r + 1, which copies it.
- */
-function allGatherSteps(n: number, bounds: readonly number[], shift: number): Step[] {
-  const steps: Step[] = [];
-  for (let s = 0; s < n - 1; s++) {
-    const ops = ranksOf(n).map((r) => {
-      const c = mod(r - s + shift, n);
-      const at = bounds[c] as number;
-      return copy(
-        place(r, 'recv', at),
-        place(mod(r + 1, n), 'recv', at),
-        (bounds[c + 1] as number) - at,
-        c,
-      );
-    });
-    steps.push(step('all-gather', ops));
+    steps.push(step(kind === 'reduce' ? 'reduce-scatter' : 'all-gather', ops));
   }
   return steps;
 }
@@ -71,18 +66,13 @@ export function ringAllReduce(spec: CollectiveSpec): Plan {
             () => 0,
           ),
         ]),
-    ...reduceScatterSteps(n, bounds, 0),
+    ...ringPass('reduce', n, bounds, 0),
     // Rank r now holds the reduced chunk (r + 1) mod N and passes it on.
-    ...allGatherSteps(n, bounds, 1),
+    ...ringPass('copy', n, bounds, 1),
   ];
   return {
     ...base,
-    sizes: {
-      send: ranksOf(n).map(() => (spec.inPlace ? 0 : count)),
-      recv: ranksOf(n).map(() => count),
-    },
-    input: ranksOf(n).map(() => region(spec.inPlace ? 'recv' : 'send', 0, count)),
-    output: ranksOf(n).map(() => region('recv', 0, count)),
+    ...allReduceLayout(spec),
     steps,
   };
 }
@@ -105,7 +95,7 @@ export function ringReduceScatter(spec: CollectiveSpec): Plan {
             () => 0,
           ),
         ]),
-    ...reduceScatterSteps(n, bounds, -1),
+    ...ringPass('reduce', n, bounds, -1),
   ];
   return {
     ...base,
@@ -129,7 +119,7 @@ export function ringAllGather(spec: CollectiveSpec): Plan {
   const part = (r: number) => (bounds[r + 1] as number) - (bounds[r] as number);
   const steps = [
     ...(spec.inPlace ? [] : [localCopy(n, part, (r) => bounds[r] as number)]),
-    ...allGatherSteps(n, bounds, 0),
+    ...ringPass('copy', n, bounds, 0),
   ];
   return {
     ...base,

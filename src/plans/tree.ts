@@ -7,7 +7,17 @@
 // edges backwards, farthest first: at step s every v with v mod 2^(L-s) = 0 copies to
 // v + 2^(L-1-s) (L = ceil(log2 N)). Each rank receives from at most one peer a step, and no
 // rank both sends and receives in the same step, so no step has a hazard.
-import { copy, mod, place, planBase, ranksOf, reduce, region, step } from './build.ts';
+import {
+  allReduceLayout,
+  copy,
+  mod,
+  place,
+  planBase,
+  ranksOf,
+  reduce,
+  region,
+  step,
+} from './build.ts';
 import type { BufferName, CollectiveSpec, Plan, Step } from './plan.ts';
 
 /** ceil(log2 n): the levels of a binomial tree over n ranks (0 for one rank). */
@@ -143,12 +153,7 @@ export function treeAllReduce(spec: CollectiveSpec): Plan {
   const { ranks: n, count, inPlace } = spec;
   return {
     ...base,
-    sizes: {
-      send: ranksOf(n).map(() => (inPlace ? 0 : count)),
-      recv: ranksOf(n).map(() => count),
-    },
-    input: ranksOf(n).map(() => region(inPlace ? 'recv' : 'send', 0, count)),
-    output: ranksOf(n).map(() => region('recv', 0, count)),
+    ...allReduceLayout(spec),
     steps: [
       ...binomialReduceSteps(n, 0, count, inPlace),
       ...binomialBroadcastSteps(n, 0, count, 'recv'),
