@@ -84,3 +84,19 @@ export function allReduceLayout(spec: CollectiveSpec): Pick<Plan, 'sizes' | 'inp
     output: ranksOf(n).map(() => region('recv', 0, count)),
   };
 }
+
+/**
+ * Out of place, the ranks named first copy their input from 'send' into 'recv', where the
+ * algorithm works: rank r copies count(r) elements to offset at(r), labelled chunk(r).
+ */
+export function localCopyStep(
+  ranks: readonly number[],
+  count: (r: number) => number,
+  at: (r: number) => number = () => 0,
+  chunk: (r: number) => number = () => 0,
+): Step {
+  return step(
+    'local copy',
+    ranks.map((r) => copy(place(r, 'send', 0), place(r, 'recv', at(r)), count(r), chunk(r))),
+  );
+}

@@ -20,7 +20,17 @@
 // AllGather need rank r to own chunk r of chunkBounds(count, N), so virtual rank v's block is
 // the chunks of the ranks it stands for: chunks 2v and 2v+1 for v < q, chunk v + q otherwise;
 // those are contiguous, in order, so every window is one range.
-import { allReduceLayout, copy, place, planBase, ranksOf, reduce, region, step } from './build.ts';
+import {
+  allReduceLayout,
+  copy,
+  localCopyStep,
+  place,
+  planBase,
+  ranksOf,
+  reduce,
+  region,
+  step,
+} from './build.ts';
 import { type CollectiveSpec, chunkBounds, type Op, type Plan, type Step } from './plan.ts';
 
 /** The power-of-two core of N ranks: p' virtual ranks, q folded pairs. */
@@ -123,11 +133,9 @@ export function rhdAllReduce(spec: CollectiveSpec): Plan {
   const steps: Step[] = [];
   if (!inPlace) {
     steps.push(
-      step(
-        'local copy',
-        ranksOf(n)
-          .filter((r) => !folded(r))
-          .map((r) => copy(place(r, 'send', 0), place(r, 'recv', 0), count, 0)),
+      localCopyStep(
+        ranksOf(n).filter((r) => !folded(r)),
+        () => count,
       ),
     );
   }
@@ -175,9 +183,11 @@ export function rhdReduceScatter(spec: CollectiveSpec): Plan {
   const steps: Step[] = [];
   if (!inPlace) {
     steps.push(
-      step(
-        'local copy',
-        ranksOf(n).map((r) => copy(place(r, 'send', 0), place(r, 'recv', 0), count, r)),
+      localCopyStep(
+        ranksOf(n),
+        () => count,
+        undefined,
+        (r) => r,
       ),
     );
   }
@@ -238,11 +248,11 @@ export function rhdAllGather(spec: CollectiveSpec): Plan {
   const folded = (r: number) => r < 2 * fold.q && r % 2 === 1;
   if (!inPlace) {
     steps.push(
-      step(
-        'local copy',
-        ranksOf(n)
-          .filter((r) => !folded(r))
-          .map((r) => copy(place(r, 'send', 0), place(r, 'recv', at(r)), part(r), r)),
+      localCopyStep(
+        ranksOf(n).filter((r) => !folded(r)),
+        part,
+        at,
+        (r) => r,
       ),
     );
   }

@@ -4,6 +4,7 @@
 import {
   allReduceLayout,
   copy,
+  localCopyStep,
   mod,
   place,
   planBase,
@@ -46,10 +47,7 @@ function ringPass(
 
 /** Out of place, each rank first copies its input into 'recv', where the ring works. */
 function localCopy(n: number, count: (r: number) => number, at: (r: number) => number): Step {
-  return step(
-    'local copy',
-    ranksOf(n).map((r) => copy(place(r, 'send', 0), place(r, 'recv', at(r)), count(r), r)),
-  );
+  return localCopyStep(ranksOf(n), count, at, (r) => r);
 }
 
 export function ringAllReduce(spec: CollectiveSpec): Plan {
