@@ -16,7 +16,8 @@ import {
 } from '../model/calibration.ts';
 import { formatBandwidth, formatSeconds } from '../model/units.ts';
 import { builderFor } from '../plans/registry.ts';
-import { type BenchArgs, parseBenchArgs } from './bench-args.ts';
+import { type BenchArgs, BENCH_USAGE as COLLECTIVE_USAGE, parseBenchArgs } from './bench-args.ts';
+import { BENCH_MATMUL_USAGE, runBenchMatmul } from './bench-matmul.ts';
 import {
   type BenchResult,
   type BenchSetup,
@@ -27,7 +28,7 @@ import {
 import { cliContext } from './node-context.ts';
 import { Table } from './table.ts';
 
-export { BENCH_USAGE } from './bench-args.ts';
+export const BENCH_USAGE = `${COLLECTIVE_USAGE}\n${BENCH_MATMUL_USAGE}`;
 
 /** The calibration the model is fitted from: --calibration FILE, or measured now. */
 async function modelCalibration(ctx: GpuContext, args: BenchArgs): Promise<Calibration> {
@@ -62,6 +63,7 @@ function checkFits(ctx: GpuContext, args: BenchArgs): void {
 const fixed = (x: number, digits: number) => (Number.isFinite(x) ? x.toFixed(digits) : '-');
 
 export async function runBench(argv: string[], out: (line: string) => void): Promise<number> {
+  if (argv[0] === 'matmul') return runBenchMatmul(argv.slice(1), out);
   const args = parseBenchArgs(argv);
   const fabric = args.fabric === undefined ? undefined : fabricPreset(args.fabric);
   fabric?.build(args.ranks); // a fabric that cannot hold these ranks fails before any GPU work

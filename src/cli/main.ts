@@ -8,7 +8,8 @@ import { MODEL_USAGE, runModel } from './model.ts';
 
 const USAGE = `usage: fleetlab <command> [options]
 commands:
-  bench       run a collective on the GPU across simulated ranks: nccl-tests' table + model
+  bench       run a collective on the GPU across simulated ranks: nccl-tests' table + model;
+              'bench matmul': GFLOP/s of the matmul kernels against the measured FMA peak
   calibrate   measure the memory roofline, the step kernel (copy, reduce) and dispatch latency
   model       the textbook's closed-form time of a collective or a message (no GPU)
   help        this text; 'fleetlab help calibrate' for a command's options`;

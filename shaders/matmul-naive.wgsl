@@ -1,0 +1,32 @@
+// C = A x B in f32, row-major: A is M x K, B is K x N, C is M x N. One output per invocation,
+// the k loop in order: the baseline the tiled kernel (matmul-tiled.wgsl) is measured against.
+// Invocations outside C (the edge workgroups of any M, N) return before touching memory.
+
+struct Dims {
+  m: u32,
+  k: u32,
+  n: u32,
+  _pad: u32,
+}
+
+@group(0) @binding(0) var<storage, read> a: array<f32>;
+@group(0) @binding(1) var<storage, read> b: array<f32>;
+@group(0) @binding(2) var<storage, read_write> c: array<f32>;
+@group(0) @binding(3) var<uniform> dims: Dims;
+
+override WG_X: u32 = 16u;
+override WG_Y: u32 = 16u;
+
+@compute @workgroup_size(WG_X, WG_Y)
+fn main(@builtin(global_invocation_id) gid: vec3u) {
+  let col = gid.x;
+  let row = gid.y;
+  if (row >= dims.m || col >= dims.n) {
+    return;
+  }
+  var acc = 0.0;
+  for (var p = 0u; p < dims.k; p++) {
+    acc = acc + a[row * dims.k + p] * b[p * dims.n + col];
+  }
+  c[row * dims.n + col] = acc;
+}
