@@ -37,6 +37,9 @@ export default defineConfig({
           name: 'unit',
           root: here,
           include: ['test/unit/**/*.test.ts'],
+          // Property tests interpret plans of up to 256 ranks: seconds on a loaded 2-core
+          // machine, where the GPU and browser projects run beside them.
+          testTimeout: 60_000,
         },
       },
       {
