@@ -464,6 +464,14 @@ function fromUrl(): void {
   });
 }
 
+/** The device is gone: say so, keep the scene shown, run new scenes on the CPU interpreter. */
+function deviceLost(info: { reason: string; message: string }): void {
+  session.standing = `The GPU device was lost (${info.reason}): ${info.message}. The scene shown is the last good one; reload to measure again. Until then, new scenes run on the CPU interpreter and are not measured.`;
+  showAlert(session.standing);
+  session.ctx = undefined;
+  session.cache = undefined;
+}
+
 async function start(): Promise<void> {
   gui = makeGui();
   bindKeys();
@@ -471,12 +479,7 @@ async function start(): Promise<void> {
   try {
     session.ctx = await acquireDevice({
       provider: browserProvider(navigator, isSecureContext),
-      onLost: (info) => {
-        session.standing = `The GPU device was lost (${info.reason}): ${info.message}. The scene shown is the last good one; reload to measure again. Until then, new scenes run on the CPU interpreter and are not measured.`;
-        showAlert(session.standing);
-        session.ctx = undefined;
-        session.cache = undefined;
-      },
+      onLost: deviceLost,
     });
     session.cache = new PipelineCache(session.ctx);
   } catch (e) {
@@ -512,6 +515,9 @@ Object.assign(window, {
   fleetlabView: {
     strips: () => (shown?.run.strips[state.step] ?? []).map((s) => [...s]),
     algorithms: () => Object.keys(ALGORITHMS[state.collective]),
+    // Script cannot make a real device loss (destroy() reports 'destroyed', which acquireDevice
+    // does not pass on): tests take the same path the loss handler takes.
+    simulateDeviceLoss: () => deviceLost({ reason: 'unknown', message: 'simulated by a test' }),
   },
 });
 

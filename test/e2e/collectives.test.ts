@@ -117,6 +117,35 @@ describe('collectives page', () => {
     expect(errors).toEqual([]);
   });
 
+  it('a lost device shows the alert, keeps the scene, and later scenes run on the CPU', async () => {
+    const { page, errors } = await open(e2e, '#preset=textbook-ring');
+    await page.keyboard.press('Space');
+    await page.waitForSelector('body[data-step="1"]', { timeout: READY_TIMEOUT });
+    await page.evaluate(() =>
+      (
+        window as unknown as { fleetlabView: { simulateDeviceLoss(): void } }
+      ).fleetlabView.simulateDeviceLoss(),
+    );
+    const alerts = await visibleAlerts(page);
+    expect(alerts).toHaveLength(1);
+    expect(alerts[0]).toMatch(/device was lost/);
+    expect(await text(page, '#counter')).toBe('step 1 of 6');
+    await page.keyboard.press('Space');
+    await page.waitForSelector('body[data-step="2"]', { timeout: READY_TIMEOUT });
+    // A new scene now comes from the CPU interpreter, and says it is not measured.
+    await page.evaluate(() => {
+      location.hash = '#preset=latency-bound';
+    });
+    await page.waitForFunction(
+      () => /not measured/.test(document.getElementById('status')?.textContent ?? ''),
+      {
+        timeout: READY_TIMEOUT,
+      },
+    );
+    expect((await visibleAlerts(page))[0]).toMatch(/device was lost/);
+    expect(errors).toEqual([]);
+  });
+
   it('the sweep plot has one measured series per algorithm', async () => {
     const { page } = await open(e2e, '#preset=textbook-ring');
     await page.click('#sweep-run');
