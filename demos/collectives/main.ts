@@ -263,24 +263,27 @@ function drawStep(step: number): void {
 }
 
 /** Moves one step forward with the step's packets travelling, then shows the new buffers. */
-async function stepForward(): Promise<void> {
-  if (!shown || animating || state.step >= shown.run.plan.steps.length) return;
+/**
+ * Plays step k's packets along their routes: forward from source to destination, or backward
+ * (undoing the step) from destination to source. Resolves when they have landed.
+ */
+async function animateStep(k: number, backward: boolean): Promise<void> {
+  if (!shown) return;
   const scene = session.scene;
-  const k = state.step;
   const ops = shown.run.plan.steps[k]?.ops ?? [];
   const { layout, fabric } = shown;
   const packets = ops.map((op) => ({
     path: routePoints(layout, fabric, op.src.rank, op.dst.rank),
     colour: chunkColour(op.chunk),
   }));
-  caption.textContent = describeStep(shown.run.plan, k);
+  caption.textContent = `${backward ? 'undoing ' : ''}${describeStep(shown.run.plan, k)}`;
   animating = true;
   const duration = 700 / Math.max(0.1, state.speed);
   const t0 = performance.now();
   await new Promise<void>((done) => {
     const frame = () => {
       const t = Math.min(1, (performance.now() - t0) / duration);
-      scene?.setPackets(packets, t);
+      scene?.setPackets(packets, backward ? 1 - t : t);
       scene?.render();
       if (t < 1) requestAnimationFrame(frame);
       else done();
@@ -288,16 +291,26 @@ async function stepForward(): Promise<void> {
     requestAnimationFrame(frame);
   });
   animating = false;
+}
+
+async function stepForward(): Promise<void> {
+  if (!shown || animating || state.step >= shown.run.plan.steps.length) return;
+  const k = state.step;
+  await animateStep(k, false);
   state = { ...state, step: k + 1 };
   writeUrl();
   drawStep(state.step);
 }
 
-function stepBack(): void {
+/** One step back: the buffers return at once, and the step's packets fly home. */
+async function stepBack(): Promise<void> {
   if (!shown || animating || state.step === 0) return;
-  state = { ...state, step: state.step - 1 };
+  const k = state.step - 1;
+  state = { ...state, step: k };
   writeUrl();
-  drawStep(state.step);
+  drawStep(k);
+  await animateStep(k, true);
+  drawStep(k);
 }
 
 function reset(): void {
@@ -420,7 +433,7 @@ let gui: ReturnType<typeof makeGui>;
 
 function bindKeys(): void {
   $('reset').addEventListener('click', reset);
-  $('back').addEventListener('click', stepBack);
+  $('back').addEventListener('click', () => void stepBack());
   $('forward').addEventListener('click', () => void stepForward());
   playButton.addEventListener('click', () => void play());
   document.addEventListener('keydown', (e) => {
@@ -428,7 +441,7 @@ function bindKeys(): void {
     const actions: Record<string, () => void> = {
       ' ': () => void stepForward(),
       ArrowRight: () => void stepForward(),
-      ArrowLeft: stepBack,
+      ArrowLeft: () => void stepBack(),
       p: () => void play(),
       r: reset,
       f: () =>
