@@ -3,22 +3,6 @@
 import type { Dtype, RedOp } from '../plans/dtype.ts';
 import type { Collective } from '../plans/plan.ts';
 
-/** The controls a URL may hide, e.g. #...&hide=fabric,alpha for a lecture. */
-export const CONTROLS = [
-  'preset',
-  'collective',
-  'algorithm',
-  'ranks',
-  'bytes',
-  'dtype',
-  'redop',
-  'fabric',
-  'alpha',
-  'beta',
-  'speed',
-] as const;
-export type Control = (typeof CONTROLS)[number];
-
 export interface ViewState {
   /** A named preset (presets.ts) the other fields came from, or '' when edited by hand. */
   readonly preset: string;
@@ -58,6 +42,10 @@ export const SCENE_FIELDS = [
   'beta',
 ] as const;
 export type SceneField = (typeof SCENE_FIELDS)[number];
+
+/** The controls a URL may hide, e.g. #...&hide=fabric,alpha for a lecture. */
+export const CONTROLS = ['preset', ...SCENE_FIELDS, 'speed'] as const;
+export type Control = (typeof CONTROLS)[number];
 
 /**
  * What the page accepts. 64 ranks is where a scene stays readable (layout.ts). The step-by-step
