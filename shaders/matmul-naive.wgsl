@@ -2,17 +2,7 @@
 // the k loop in order: the baseline the tiled kernel (matmul-tiled.wgsl) is measured against.
 // Invocations outside C (the edge workgroups of any M, N) return before touching memory.
 
-struct Dims {
-  m: u32,
-  k: u32,
-  n: u32,
-  _pad: u32,
-}
-
-@group(0) @binding(0) var<storage, read> a: array<f32>;
-@group(0) @binding(1) var<storage, read> b: array<f32>;
-@group(0) @binding(2) var<storage, read_write> c: array<f32>;
-@group(0) @binding(3) var<uniform> dims: Dims;
+// Buffers and the Dims uniform: matmul-bindings.wgsl, prepended by the shader library.
 
 override WG_X: u32 = 16u;
 override WG_Y: u32 = 16u;

@@ -11,17 +11,7 @@
 // Tile sizes are pipeline-overridable constants; the workgroup arrays are sized by
 // override-expressions, which WGSL allows for workgroup memory.
 
-struct Dims {
-  m: u32,
-  k: u32,
-  n: u32,
-  _pad: u32,
-}
-
-@group(0) @binding(0) var<storage, read> a: array<f32>;
-@group(0) @binding(1) var<storage, read> b: array<f32>;
-@group(0) @binding(2) var<storage, read_write> c: array<f32>;
-@group(0) @binding(3) var<uniform> dims: Dims;
+// Buffers and the Dims uniform: matmul-bindings.wgsl, prepended by the shader library.
 
 override WG_X: u32 = 8u;
 override WG_Y: u32 = 8u;

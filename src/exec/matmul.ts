@@ -5,7 +5,7 @@ import { createBuffer, readBuffer } from '../gpu/buffers.ts';
 import type { GpuContext } from '../gpu/device.ts';
 import { LimitError, withErrorScopes } from '../gpu/errors.ts';
 import type { ComputeProgram, PipelineCache } from '../gpu/pipelines.ts';
-import type { ShaderLibrary } from '../gpu/shader-library.ts';
+import { compose, type ShaderLibrary } from '../gpu/shader-library.ts';
 import type { GpuTimer } from '../gpu/timer.ts';
 import { median } from './microbench.ts';
 
@@ -92,7 +92,7 @@ export class MatmulRecorder {
     const { m, k, n } = shape;
     const program = await cache.compute(
       `matmul-${kernel}`,
-      shaders(`matmul-${kernel}`),
+      compose(shaders, ['matmul-bindings', `matmul-${kernel}`]),
       MATMUL_CONFIG[kernel],
     );
     const storage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC;

@@ -8,6 +8,7 @@ import { BIAS_GELU_MODES, biasGeluCpu, biasGeluTolerance } from '../../src/exec/
 import { compareMatmul } from '../../src/exec/cpu-matmul.ts';
 import { PipelineCache } from '../../src/gpu/pipelines.ts';
 import { nodeShaders } from '../../src/gpu/shaders-node.ts';
+import { prng as rng } from '../prng.ts';
 import { testContext } from './context.ts';
 
 const SHAPES: readonly [number, number][] = [
@@ -17,18 +18,6 @@ const SHAPES: readonly [number, number][] = [
   [64, 64],
   [127, 129],
 ];
-
-/** A small deterministic generator (mulberry32). */
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
-}
 
 // Saturating and near-zero values mixed into the activations.
 const SPECIALS = [0, -0, 1, -1, 3, -3, 6, -6, 12, -12, 1e4, -1e4, 1e15, -1e15, 1e30, -1e30, 1e-3];

@@ -7,6 +7,7 @@ import { MATMUL_KERNELS, matmul, measureFmaPeak } from '../../src/exec/matmul.ts
 import { PipelineCache } from '../../src/gpu/pipelines.ts';
 import { nodeShaders } from '../../src/gpu/shaders-node.ts';
 import { GpuTimer } from '../../src/gpu/timer.ts';
+import { prng as rng } from '../prng.ts';
 import { testContext } from './context.ts';
 
 const SHAPES: readonly [number, number, number][] = [
@@ -16,18 +17,6 @@ const SHAPES: readonly [number, number, number][] = [
   [127, 129, 131],
   [33, 17, 65],
 ];
-
-/** A small deterministic generator (mulberry32). */
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
-}
 
 function integers(count: number, seed: number): Float32Array<ArrayBuffer> {
   const r = rng(seed);

@@ -14,18 +14,7 @@ import { ALGORITHMS } from '../../src/plans/registry.ts';
 import { expectedOutputs } from '../../src/plans/semantics.ts';
 import { validatePlan } from '../../src/plans/validate.ts';
 import { integerInputs, placeInputs, readOutputs } from '../plan-check.ts';
-
-/** mulberry32: a small seeded PRNG, uniform in [0, 1). */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { prng } from '../prng.ts';
 
 const seedOf = (text: string) =>
   [...text].reduce((h, c) => Math.imul(h ^ c.charCodeAt(0), 16777619), 2166136261);
