@@ -1,5 +1,14 @@
 // Small helpers every plan builder shares: checking a spec, naming places, making ops.
-import type { BufferName, CollectiveSpec, Op, Place, Plan, Region, Step } from './plan.ts';
+import {
+  type BufferName,
+  type CollectiveSpec,
+  chunkBounds,
+  type Op,
+  type Place,
+  type Plan,
+  type Region,
+  type Step,
+} from './plan.ts';
 
 export const MAX_RANKS = 256;
 
@@ -99,4 +108,40 @@ export function localCopyStep(
     'local copy',
     ranks.map((r) => copy(place(r, 'send', 0), place(r, 'recv', at(r)), count(r), chunk(r))),
   );
+}
+
+/**
+ * The buffers of a ReduceScatter: every rank's whole input in 'recv' (in place) or 'send' (out
+ * of place, with 'recv' as the working copy); rank r's result is chunk r of 'recv'.
+ */
+export function reduceScatterLayout(
+  spec: CollectiveSpec,
+): Pick<Plan, 'sizes' | 'input' | 'output'> {
+  const bounds = chunkBounds(spec.count, spec.ranks);
+  const at = (r: number) => bounds[r] as number;
+  return {
+    ...allReduceLayout(spec),
+    output: ranksOf(spec.ranks).map((r) => region('recv', at(r), at(r + 1) - at(r))),
+  };
+}
+
+/**
+ * The buffers of an AllGather: rank r gives chunk r (in place already at its spot in 'recv',
+ * out of place alone in 'send'); every rank's result is the whole of 'recv'.
+ */
+export function allGatherLayout(spec: CollectiveSpec): Pick<Plan, 'sizes' | 'input' | 'output'> {
+  const { ranks: n, count, inPlace } = spec;
+  const bounds = chunkBounds(count, n);
+  const at = (r: number) => bounds[r] as number;
+  const part = (r: number) => at(r + 1) - at(r);
+  return {
+    sizes: {
+      send: ranksOf(n).map((r) => (inPlace ? 0 : part(r))),
+      recv: ranksOf(n).map(() => count),
+    },
+    input: ranksOf(n).map((r) =>
+      inPlace ? region('recv', at(r), part(r)) : region('send', 0, part(r)),
+    ),
+    output: ranksOf(n).map(() => region('recv', 0, count)),
+  };
 }

@@ -21,6 +21,7 @@
 // the chunks of the ranks it stands for: chunks 2v and 2v+1 for v < q, chunk v + q otherwise;
 // those are contiguous, in order, so every window is one range.
 import {
+  allGatherLayout,
   allReduceLayout,
   copy,
   localCopyStep,
@@ -28,7 +29,7 @@ import {
   planBase,
   ranksOf,
   reduce,
-  region,
+  reduceScatterLayout,
   step,
 } from './build.ts';
 import { type CollectiveSpec, chunkBounds, type Op, type Plan, type Step } from './plan.ts';
@@ -217,15 +218,7 @@ export function rhdReduceScatter(spec: CollectiveSpec): Plan {
   }
   return {
     ...base,
-    sizes: {
-      send: ranksOf(n).map(() => (inPlace ? 0 : count)),
-      recv: ranksOf(n).map(() => count),
-    },
-    input: ranksOf(n).map(() => region(inPlace ? 'recv' : 'send', 0, count)),
-    output: ranksOf(n).map((r) => {
-      const [at, size] = chunk(r) as [number, number];
-      return region('recv', at, size);
-    }),
+    ...reduceScatterLayout(spec),
     steps,
   };
 }
@@ -284,14 +277,7 @@ export function rhdAllGather(spec: CollectiveSpec): Plan {
   }
   return {
     ...base,
-    sizes: {
-      send: ranksOf(n).map((r) => (inPlace ? 0 : part(r))),
-      recv: ranksOf(n).map(() => count),
-    },
-    input: ranksOf(n).map((r) =>
-      inPlace ? region('recv', at(r), part(r)) : region('send', 0, part(r)),
-    ),
-    output: ranksOf(n).map(() => region('recv', 0, count)),
+    ...allGatherLayout(spec),
     steps,
   };
 }

@@ -2,6 +2,7 @@
 // N chunks; each step every rank passes one chunk to its right neighbour. ReduceScatter takes
 // N-1 steps, AllGather N-1, AllReduce is one then the other: 2(N-1) steps.
 import {
+  allGatherLayout,
   allReduceLayout,
   copy,
   localCopyStep,
@@ -10,7 +11,7 @@ import {
   planBase,
   ranksOf,
   reduce,
-  region,
+  reduceScatterLayout,
   step,
 } from './build.ts';
 import { type CollectiveSpec, chunkBounds, type Plan, type Step } from './plan.ts';
@@ -97,14 +98,7 @@ export function ringReduceScatter(spec: CollectiveSpec): Plan {
   ];
   return {
     ...base,
-    sizes: {
-      send: ranksOf(n).map(() => (spec.inPlace ? 0 : count)),
-      recv: ranksOf(n).map(() => count),
-    },
-    input: ranksOf(n).map(() => region(spec.inPlace ? 'recv' : 'send', 0, count)),
-    output: ranksOf(n).map((r) =>
-      region('recv', bounds[r] as number, (bounds[r + 1] as number) - (bounds[r] as number)),
-    ),
+    ...reduceScatterLayout(spec),
     steps,
   };
 }
@@ -121,14 +115,7 @@ export function ringAllGather(spec: CollectiveSpec): Plan {
   ];
   return {
     ...base,
-    sizes: {
-      send: ranksOf(n).map((r) => (spec.inPlace ? 0 : part(r))),
-      recv: ranksOf(n).map(() => count),
-    },
-    input: ranksOf(n).map((r) =>
-      spec.inPlace ? region('recv', bounds[r] as number, part(r)) : region('send', 0, part(r)),
-    ),
-    output: ranksOf(n).map(() => region('recv', 0, count)),
+    ...allGatherLayout(spec),
     steps,
   };
 }
