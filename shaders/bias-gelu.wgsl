@@ -18,18 +18,9 @@
 
 alias Lane = f32;
 
-struct Dims {
-  // Lanes in the matrix (M N / width) and in one row (N / width).
-  lanes: u32,
-  row_lanes: u32,
-  _pad0: u32,
-  _pad1: u32,
-}
-
-@group(0) @binding(0) var<storage, read> x: array<Lane>;
-@group(0) @binding(1) var<storage, read> bias: array<Lane>;
-@group(0) @binding(2) var<storage, read_write> y: array<Lane>;
-@group(0) @binding(3) var<uniform> dims: Dims;
+// Buffers, the Dims uniform (dims.lanes: lanes in the matrix, M N / width; dims.row_lanes: in
+// one row, N / width) and load_x/load_bias/store_y: bias-gelu-bindings.wgsl (own buffers) or
+// bias-gelu-arena.wgsl (regions of a plan's arena), prepended by the shader library.
 
 override WG: u32 = 64u;
 // Which halves run: both (bias then GeLU), bias only, or GeLU only.
@@ -55,12 +46,12 @@ fn main(
   if (i >= dims.lanes) {
     return;
   }
-  var z = x[i];
+  var z = load_x(i);
   if (HAS_BIAS) {
-    z = z + bias[i % dims.row_lanes];
+    z = z + load_bias(i % dims.row_lanes);
   }
   if (HAS_GELU) {
     z = gelu(z);
   }
-  y[i] = z;
+  store_y(i, z);
 }

@@ -2,7 +2,8 @@
 // the k loop in order: the baseline the tiled kernel (matmul-tiled.wgsl) is measured against.
 // Invocations outside C (the edge workgroups of any M, N) return before touching memory.
 
-// Buffers and the Dims uniform: matmul-bindings.wgsl, prepended by the shader library.
+// Buffers, the Dims uniform and load_a/load_b/store_c: matmul-bindings.wgsl (own buffers) or
+// matmul-arena.wgsl (regions of a plan's arena), prepended by the shader library.
 
 override WG_X: u32 = 16u;
 override WG_Y: u32 = 16u;
@@ -16,7 +17,7 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
   }
   var acc = 0.0;
   for (var p = 0u; p < dims.k; p++) {
-    acc = acc + a[row * dims.k + p] * b[p * dims.n + col];
+    acc = acc + load_a(row * dims.k + p) * load_b(p * dims.n + col);
   }
-  c[row * dims.n + col] = acc;
+  store_c(row * dims.n + col, acc);
 }

@@ -11,7 +11,8 @@
 // Tile sizes are pipeline-overridable constants; the workgroup arrays are sized by
 // override-expressions, which WGSL allows for workgroup memory.
 
-// Buffers and the Dims uniform: matmul-bindings.wgsl, prepended by the shader library.
+// Buffers, the Dims uniform and load_a/load_b/store_c: matmul-bindings.wgsl (own buffers) or
+// matmul-arena.wgsl (regions of a plan's arena), prepended by the shader library.
 
 override WG_X: u32 = 8u;
 override WG_Y: u32 = 8u;
@@ -55,7 +56,7 @@ fn main(
       let p = k0 + kk;
       var v = 0.0;
       if (r < M && p < K) {
-        v = a[r * K + p];
+        v = load_a(r * K + p);
       }
       tileA[kk * WG_Y + rr / RB][rr % RB] = v;
     }
@@ -66,10 +67,10 @@ fn main(
       var v = vec4f(0.0);
       if (p < K) {
         let base = p * N + col;
-        if (col < N) { v.x = b[base]; }
-        if (col + 1u < N) { v.y = b[base + 1u]; }
-        if (col + 2u < N) { v.z = b[base + 2u]; }
-        if (col + 3u < N) { v.w = b[base + 3u]; }
+        if (col < N) { v.x = load_b(base); }
+        if (col + 1u < N) { v.y = load_b(base + 1u); }
+        if (col + 2u < N) { v.z = load_b(base + 2u); }
+        if (col + 3u < N) { v.w = load_b(base + 3u); }
       }
       tileB[e] = v;
     }
@@ -92,10 +93,10 @@ fn main(
     if (r < M) {
       let base = r * N + col;
       let v = rows[i];
-      if (col < N) { c[base] = v.x; }
-      if (col + 1u < N) { c[base + 1u] = v.y; }
-      if (col + 2u < N) { c[base + 2u] = v.z; }
-      if (col + 3u < N) { c[base + 3u] = v.w; }
+      if (col < N) { store_c(base, v.x); }
+      if (col + 1u < N) { store_c(base + 1u, v.y); }
+      if (col + 2u < N) { store_c(base + 2u, v.z); }
+      if (col + 3u < N) { store_c(base + 3u, v.w); }
     }
   }
 }

@@ -171,7 +171,7 @@ async function load(next: ViewState): Promise<void> {
     const emulated = pricePlan(plan, fabric).steps.map((s) => s.time_s);
     let analytic = Number.NaN;
     try {
-      analytic = closedForm(plan.collective, plan.algorithm, plan.ranks, next.bytes, {
+      analytic = closedForm(next.collective, plan.algorithm, plan.ranks, next.bytes, {
         alpha: link.alpha_s,
         beta: link.beta_Bps,
       }).time;

@@ -8,7 +8,7 @@ import { createBuffer, readBuffer } from '../gpu/buffers.ts';
 import type { GpuContext } from '../gpu/device.ts';
 import { LimitError, withErrorScopes } from '../gpu/errors.ts';
 import type { PipelineCache } from '../gpu/pipelines.ts';
-import { type ShaderLibrary, specialize } from '../gpu/shader-library.ts';
+import { compose, type ShaderLibrary, specialize } from '../gpu/shader-library.ts';
 import {
   type BiasGeluMode,
   checkBiasGeluShape,
@@ -61,7 +61,9 @@ export async function biasGelu(
     throw new RangeError(`bias-gelu ${m}x${n} needs more than ${maxPerDim}^2 workgroups`);
   }
 
-  const source = specialize(shaders('bias-gelu'), { Lane: width === 4 ? 'vec4f' : 'f32' });
+  const source = specialize(compose(shaders, ['bias-gelu-bindings', 'bias-gelu']), {
+    Lane: width === 4 ? 'vec4f' : 'f32',
+  });
   const program = await cache.compute(`bias-gelu ${mode} x${width}`, source, {
     WG: BIAS_GELU_WG,
     HAS_BIAS: modeHasBias(mode) ? 1 : 0,

@@ -1,8 +1,9 @@
 // The GPU executor: runs a plan's steps as WGSL on one device. Each step is one timed compute
 // pass; its ops go to the GPU as an op table in a storage buffer, one dispatch for all of them
 // (one per kind, copy or reduce, in the few steps that mix them, and one per pair of arenas
-// when the ranks' buffers need more than one storage binding). Results
-// equal the CPU interpreter's bit for bit: same ops, same operand order, no hazard in a step.
+// when the ranks' buffers need more than one storage binding), plus one dispatch per kernel
+// op (tensor-parallel plans). Moves equal the CPU interpreter's bit for bit: same ops, same
+// operand order, no hazard in a step; kernels within their oracles' tolerances.
 import { createBuffer, readBuffer } from '../gpu/buffers.ts';
 import type { GpuContext } from '../gpu/device.ts';
 import { LimitError, withErrorScopes } from '../gpu/errors.ts';
@@ -15,6 +16,12 @@ import { validatePlan } from '../plans/validate.ts';
 import { type ArenaLayout, arenaLayout } from './arena.ts';
 import type { RankBuffers } from './interpreter.ts';
 import { DEFAULT_KERNEL_CONFIG, type KernelConfig, REDOP_CODE } from './kernel-config.ts';
+import {
+  KERNEL_UNIFORM_BYTES,
+  type KernelDispatch,
+  kernelDispatch,
+  kernelUniform,
+} from './kernel-dispatch.ts';
 
 // One op-table row: src, dst, count, padding (u32 each); each table starts 256 B aligned.
 const ROW_WORDS = 4;
@@ -43,6 +50,9 @@ export class GpuExecutor {
   private arenas: GPUBuffer[] = [];
   private table?: GPUBuffer;
   private steps: Dispatch[][] = [];
+  /** Each step's kernel ops (tensor-parallel plans), one dispatch each. */
+  private kernels: KernelDispatch[][] = [];
+  private kernelUniforms?: GPUBuffer;
   private readonly cache: PipelineCache;
 
   constructor(
@@ -117,6 +127,53 @@ export class GpuExecutor {
         dispatches.push(await this.dispatch(s, g, (offsets[s] as number[])[k] as number));
       }
       this.steps.push(dispatches);
+    }
+    await this.prepareKernels();
+  }
+
+  /** One dispatch per kernel op, each with its uniform slot (shape and arena offsets). */
+  private async prepareKernels(): Promise<void> {
+    const { ctx, plan, layout } = this;
+    const total = plan.steps.reduce((n, s) => n + (s.kernels?.length ?? 0), 0);
+    this.kernels = plan.steps.map(() => []);
+    if (total === 0) return;
+    const uniforms = await createBuffer(ctx, {
+      label: 'kernel uniforms',
+      size: total * KERNEL_UNIFORM_BYTES,
+      usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST,
+    });
+    this.kernelUniforms = uniforms;
+    let slot = 0;
+    for (const [s, step] of plan.steps.entries()) {
+      for (const op of step.kernels ?? []) {
+        const places = layout.places[op.rank] as ArenaLayout['places'][number];
+        if (places.send.arena !== places.recv.arena) {
+          const bytes = DTYPE_INFO[plan.dtype].bytes;
+          const both = ((plan.sizes.send[op.rank] ?? 0) + (plan.sizes.recv[op.rank] ?? 0)) * bytes;
+          const { maxStorageBufferBindingSize, maxBufferSize } = ctx.limits;
+          throw new LimitError(
+            `rank ${op.rank}'s send and recv buffers together (a kernel op binds both at once)`,
+            both,
+            'storage binding',
+            Math.min(maxStorageBufferBindingSize, maxBufferSize),
+          );
+        }
+        const at = (g: { buffer: 'send' | 'recv'; offset: number }) =>
+          places[g.buffer].offset + g.offset;
+        const offset = slot++ * KERNEL_UNIFORM_BYTES;
+        ctx.device.queue.writeBuffer(uniforms, offset, kernelUniform(op, at));
+        (this.kernels[s] as KernelDispatch[]).push(
+          await kernelDispatch(
+            ctx,
+            this.shaders,
+            this.cache,
+            op,
+            this.arena(places.send.arena),
+            { buffer: uniforms, offset },
+            at,
+          ),
+        );
+      }
     }
   }
 
@@ -304,12 +361,52 @@ export class GpuExecutor {
     writes: GPUComputePassTimestampWrites | undefined,
   ): void {
     const pass = encoder.beginComputePass(writes ? { timestampWrites: writes } : {});
-    for (const d of this.steps[i] ?? []) {
+    for (const d of [...(this.steps[i] ?? []), ...(this.kernels[i] ?? [])]) {
       pass.setPipeline(d.pipeline);
       pass.setBindGroup(0, d.bindGroup);
       pass.dispatchWorkgroups(...d.workgroups);
     }
     pass.end();
+  }
+
+  /**
+   * Each rank's kernels of each step timed on their own, one timed pass per (step, rank): the
+   * compute time a rank would take on a device of its own. seconds[step][rank], NaN where the
+   * rank runs no kernel in that step. Run it after `run` (it recomputes the kernel steps'
+   * outputs from whatever the buffers hold, so read results first).
+   */
+  async timeKernels(timer?: GpuTimer): Promise<number[][]> {
+    const units: { step: number; rank: number; dispatches: KernelDispatch[] }[] = [];
+    for (const [step, list] of this.kernels.entries()) {
+      for (let rank = 0; rank < this.plan.ranks; rank++) {
+        const dispatches = list.filter((d) => d.rank === rank);
+        if (dispatches.length > 0) units.push({ step, rank, dispatches });
+      }
+    }
+    const seconds = this.plan.steps.map(() =>
+      Array.from({ length: this.plan.ranks }, () => Number.NaN),
+    );
+    if (units.length === 0) return seconds;
+    const own = timer ?? new GpuTimer(this.ctx);
+    try {
+      const times = await withErrorScopes(this.ctx.device, 'time kernels per rank', () =>
+        own.run('kernels per rank', units.length, (encoder, w, k) => {
+          const pass = encoder.beginComputePass(w.both ? { timestampWrites: w.both } : {});
+          for (const d of (units[k] as (typeof units)[number]).dispatches) {
+            pass.setPipeline(d.pipeline);
+            pass.setBindGroup(0, d.bindGroup);
+            pass.dispatchWorkgroups(...d.workgroups);
+          }
+          pass.end();
+        }),
+      );
+      units.forEach((u, k) => {
+        (seconds[u.step] as number[])[u.rank] = times[k] ?? Number.NaN;
+      });
+      return seconds;
+    } finally {
+      if (!timer) own.destroy();
+    }
   }
 
   private arena(i: number): GPUBuffer {
@@ -321,5 +418,6 @@ export class GpuExecutor {
   destroy(): void {
     for (const a of this.arenas) a.destroy();
     this.table?.destroy();
+    this.kernelUniforms?.destroy();
   }
 }

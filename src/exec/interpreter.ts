@@ -3,8 +3,10 @@
 // op order inside a step does not matter, so both compute the same bits).
 
 import { DTYPE_INFO, type ElementArray } from '../plans/dtype.ts';
-import type { BufferName, Plan } from '../plans/plan.ts';
+import type { BufferName, KernelOp, Plan, Region } from '../plans/plan.ts';
+import { biasGeluCpu } from './cpu-bias-gelu.ts';
 import { applyElementwise } from './cpu-elementwise.ts';
+import { matmulCpu } from './cpu-matmul.ts';
 
 /** Each rank's buffers: buffers[rank].send, buffers[rank].recv. */
 export type RankBuffers = Record<BufferName, ElementArray>[];
@@ -47,7 +49,25 @@ export function interpret(
         op.src.offset,
       );
     }
+    // Kernels read only what no op of the step writes (validatePlan), so order is free.
+    for (const kernel of (plan.steps[s] as Plan['steps'][number]).kernels ?? []) {
+      runKernel(kernel, buffers[kernel.rank] as RankBuffers[number]);
+    }
     afterStep?.(s, buffers);
   }
   return buffers;
+}
+
+/**
+ * A kernel on the CPU: the matmul and bias-GeLU oracles (src/exec/cpu-matmul.ts,
+ * cpu-bias-gelu.ts). The GPU's kernels round differently (fma, tanh), so GPU tests compare a
+ * plan with kernels within those oracles' tolerances, bit for bit only on integer data.
+ */
+function runKernel(op: KernelOp, own: RankBuffers[number]): void {
+  const view = (g: Region) => own[g.buffer].subarray(g.offset, g.offset + g.count);
+  if (op.kernel === 'matmul') {
+    view(op.c).set(matmulCpu(view(op.a), view(op.b), op.m, op.k, op.n));
+  } else {
+    view(op.y).set(biasGeluCpu(view(op.x), view(op.bias), op.m, op.n));
+  }
 }

@@ -19,17 +19,26 @@
 //   memory, concurrent with the network, or nothing when memory_Bps is absent. On the local
 //   fabric it goes through the shared memory link like every other op.
 // - An op of 0 elements still pays its link's alpha: the plan says a message is sent.
+// - Kernel ops (tensor-parallel plans) cost what `kernelSeconds` says (measured per rank, or a
+//   roofline model): each rank runs its own kernels one after another, ranks in parallel, so
+//   compute = the slowest rank's sum; on the local fabric all ranks share the one GPU and their
+//   kernels add up. Compute does not overlap the step's transfers (no plan mixes them yet).
 import { type Fabric, type LinkId, route } from '../fabric/fabric.ts';
 import { DTYPE_INFO } from '../plans/dtype.ts';
-import type { Plan, Step } from '../plans/plan.ts';
+import type { KernelOp, Plan, Step } from '../plans/plan.ts';
+
+/** Seconds one kernel op takes on its rank's device; `step` is the step's index. */
+export type KernelSeconds = (op: KernelOp, step: number) => number;
 
 export interface StepPrice {
-  /** transfer_s + reduce_s. */
+  /** transfer_s + reduce_s + compute_s. */
   readonly time_s: number;
   /** The link whose busy time set transfer_s ('<rank>.memory' for rank-local copies). */
   readonly bottleneck_link: LinkId | null;
   readonly transfer_s: number;
   readonly reduce_s: number;
+  /** Kernel time: the slowest rank's (the sum over ranks on the local fabric). */
+  readonly compute_s: number;
 }
 
 export interface PlanPrice {
@@ -47,7 +56,11 @@ interface Load {
  * A function pricing steps whose ops move `bytesPerElement`-byte elements over `fabric`; it
  * keeps the fabric's links and the routes it has seen, so a long plan routes each pair once.
  */
-export function stepPricer(fabric: Fabric, bytesPerElement: number): (step: Step) => StepPrice {
+export function stepPricer(
+  fabric: Fabric,
+  bytesPerElement: number,
+  kernelSeconds?: KernelSeconds,
+): (step: Step, index: number) => StepPrice {
   const links = new Map(fabric.links.map((l) => [l.id, l]));
   const routes = new Map<number, readonly LinkId[]>();
   const routeOf = (src: number, dst: number) => {
@@ -58,7 +71,7 @@ export function stepPricer(fabric: Fabric, bytesPerElement: number): (step: Step
     routes.set(key, path);
     return path;
   };
-  return (step) => {
+  return (step, index) => {
     const loads = new Map<LinkId, Load>();
     const reduced = new Map<number | 'gpu', number>();
     const load = (id: LinkId, alpha_s: number, beta_Bps: number, bytes: number) => {
@@ -89,16 +102,47 @@ export function stepPricer(fabric: Fabric, bytesPerElement: number): (step: Step
       if (bottleneck_link === null || busy > transfer_s) [transfer_s, bottleneck_link] = [busy, id];
     }
     const reduce_s = (fabric.gamma_s_per_B ?? 0) * Math.max(0, ...reduced.values());
-    return { time_s: transfer_s + reduce_s, bottleneck_link, transfer_s, reduce_s };
+    const compute_s = computeSeconds(fabric, step, index, kernelSeconds);
+    return {
+      time_s: transfer_s + reduce_s + compute_s,
+      bottleneck_link,
+      transfer_s,
+      reduce_s,
+      compute_s,
+    };
   };
 }
 
-/** Prices every step of `plan` on `fabric`; the plan's ranks must be the fabric's. */
-export function pricePlan(plan: Plan, fabric: Fabric): PlanPrice {
+function computeSeconds(
+  fabric: Fabric,
+  step: Step,
+  index: number,
+  kernelSeconds: KernelSeconds | undefined,
+): number {
+  const kernels = step.kernels ?? [];
+  if (kernels.length === 0) return 0;
+  if (!kernelSeconds) {
+    throw new RangeError(
+      `step ${index} runs kernels: pricing it needs their times (kernelSeconds)`,
+    );
+  }
+  const perRank = new Map<number | 'gpu', number>();
+  for (const op of kernels) {
+    const who = fabric.topology.kind === 'local' ? 'gpu' : op.rank;
+    perRank.set(who, (perRank.get(who) ?? 0) + kernelSeconds(op, index));
+  }
+  return Math.max(...perRank.values());
+}
+
+/**
+ * Prices every step of `plan` on `fabric`; the plan's ranks must be the fabric's. A plan with
+ * kernel ops needs `kernelSeconds`.
+ */
+export function pricePlan(plan: Plan, fabric: Fabric, kernelSeconds?: KernelSeconds): PlanPrice {
   if (plan.ranks !== fabric.ranks) {
     throw new RangeError(`plan of ${plan.ranks} ranks cannot run on ${fabric.name}`);
   }
-  const price = stepPricer(fabric, DTYPE_INFO[plan.dtype].bytes);
+  const price = stepPricer(fabric, DTYPE_INFO[plan.dtype].bytes, kernelSeconds);
   const steps = plan.steps.map(price);
   return { steps, total_s: steps.reduce((sum, s) => sum + s.time_s, 0) };
 }

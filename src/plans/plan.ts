@@ -41,15 +41,87 @@ export interface Op {
   readonly chunk: number;
 }
 
+/**
+ * A compute kernel on one rank's own buffers (tensor-parallel plans): f32, row-major matrices
+ * as regions of the rank's buffers. Kernels live beside the moving ops of a step, not among
+ * them: a move has a link and bytes, a kernel has a rank and flops, and every reader of a
+ * plan (executor, pricer, view) treats the two differently.
+ */
+export type KernelOp = MatmulOp | BiasGeluOp;
+
+/** C (m x n) = A (m x k) x B (k x n). */
+export interface MatmulOp {
+  readonly kind: 'kernel';
+  readonly kernel: 'matmul';
+  readonly rank: number;
+  readonly a: Region;
+  readonly b: Region;
+  readonly c: Region;
+  readonly m: number;
+  readonly k: number;
+  readonly n: number;
+}
+
+/** y (m x n) = GeLU(x + bias[col]); y may be x itself (element-wise, in place). */
+export interface BiasGeluOp {
+  readonly kind: 'kernel';
+  readonly kernel: 'bias-gelu';
+  readonly rank: number;
+  readonly x: Region;
+  readonly bias: Region;
+  readonly y: Region;
+  readonly m: number;
+  readonly n: number;
+}
+
 export interface Step {
   /** What the step belongs to, e.g. 'reduce-scatter', 'all-gather', 'fold-in'. */
   readonly phase: string;
   /** Ops of one step run concurrently: none reads or writes what another writes. */
   readonly ops: readonly Op[];
+  /** Kernels of the step, concurrent with its ops and with each other (tensor parallel). */
+  readonly kernels?: readonly KernelOp[];
+}
+
+/** The tensor-parallel layouts (Megatron-LM) a plan can carry out. */
+export const LAYOUTS = ['column', 'row', 'mlp'] as const;
+export type Layout = (typeof LAYOUTS)[number];
+
+/**
+ * Where a block of a logical matrix lies: rows [row0, row0 + rows) x columns [col0, col0 +
+ * cols) of `tensor`, stored row-major in `region` of `rank`'s buffer. The view draws weight
+ * blocks by owner from these; tests scatter full matrices into ranks' buffers and gather them.
+ */
+export interface Shard {
+  readonly tensor: string;
+  readonly rank: number;
+  readonly region: Region;
+  readonly row0: number;
+  readonly col0: number;
+  readonly rows: number;
+  readonly cols: number;
+}
+
+/** What a tensor-parallel plan computes, on which logical matrices. */
+export interface LayerInfo {
+  readonly layout: Layout;
+  /** X is m x k; the layer's weight is k x n (mlp: W1 k x n, W2 n x k). */
+  readonly m: number;
+  readonly k: number;
+  readonly n: number;
+  /** The collective that carries the partial results (none for a plain column-parallel). */
+  readonly comm: { readonly collective: Collective; readonly algorithm: string } | null;
+  /** Every logical matrix's shape: tensors.X = [m, k], ... */
+  readonly tensors: Readonly<Record<string, readonly [number, number]>>;
+  readonly shards: readonly Shard[];
+  /** Which tensors are inputs (filled before step 0) and which is the result. */
+  readonly inputs: readonly string[];
+  readonly result: string;
 }
 
 export interface Plan {
-  readonly collective: Collective;
+  /** What the plan carries out: a collective, or a tensor-parallel layer (see `layer`). */
+  readonly collective: Collective | 'tensor-parallel';
   readonly algorithm: string;
   readonly ranks: number;
   /** nccl-tests' count: AllReduce, Broadcast, Reduce: elements per rank; AllGather: elements
@@ -67,6 +139,8 @@ export interface Plan {
   /** Where each rank's result lies after the last step (count 0 for ranks that get none). */
   readonly output: readonly Region[];
   readonly steps: readonly Step[];
+  /** Tensor-parallel plans: the layer and where its matrices' shards lie. */
+  readonly layer?: LayerInfo;
 }
 
 /** A link an op uses: the ordered pair (src rank, dst rank), or none for a rank-local op. */

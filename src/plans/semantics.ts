@@ -57,5 +57,7 @@ export function expectedOutputs(plan: Plan, inputs: readonly ElementArray[]): El
           like,
         ),
       );
+    case 'tensor-parallel':
+      throw new RangeError('a tensor-parallel plan has no collective semantics: interpret it');
   }
 }

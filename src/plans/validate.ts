@@ -2,7 +2,7 @@
 // hazard inside a step (no op reads or writes what another op of the same step writes). With
 // no hazards, running a step's ops one after another equals running them concurrently, which
 // is what lets the CPU interpreter be the exact oracle of the GPU executor.
-import type { BufferName, Op, Plan } from './plan.ts';
+import type { BufferName, KernelOp, Op, Plan, Region } from './plan.ts';
 
 export class PlanError extends Error {
   override name = 'PlanError';
@@ -54,6 +54,70 @@ function rangesOf(ops: readonly Op[]): Range[] {
   return ranges;
 }
 
+/** A kernel's operands: each region read or written, with the element count its shape needs. */
+export function kernelOperands(
+  op: KernelOp,
+): { name: string; region: Region; count: number; write: boolean }[] {
+  if (op.kernel === 'matmul') {
+    return [
+      { name: 'a', region: op.a, count: op.m * op.k, write: false },
+      { name: 'b', region: op.b, count: op.k * op.n, write: false },
+      { name: 'c', region: op.c, count: op.m * op.n, write: true },
+    ];
+  }
+  return [
+    { name: 'x', region: op.x, count: op.m * op.n, write: false },
+    { name: 'bias', region: op.bias, count: op.n, write: false },
+    { name: 'y', region: op.y, count: op.m * op.n, write: true },
+  ];
+}
+
+function sameRegion(a: Region, b: Region): boolean {
+  return a.buffer === b.buffer && a.offset === b.offset && a.count === b.count;
+}
+
+/** Checks a kernel's shape and operands and returns the ranges it reads and writes. */
+function kernelRanges(plan: Plan, op: KernelOp, where: string, index: number): Range[] {
+  if (plan.dtype !== 'float')
+    throw new PlanError(`${where}: kernels run on float, not ${plan.dtype}`);
+  const dims = op.kernel === 'matmul' ? [op.m, op.k, op.n] : [op.m, op.n];
+  if (!dims.every((d) => Number.isSafeInteger(d) && d >= 1)) {
+    throw new PlanError(`${where}: ${op.kernel} shape ${dims.join('x')} needs every size >= 1`);
+  }
+  const operands = kernelOperands(op);
+  for (const { name, region, count } of operands) {
+    if (region.count !== count) {
+      throw new PlanError(
+        `${where}: ${op.kernel} ${name} holds ${region.count} elements, its shape needs ${count}`,
+      );
+    }
+    checkPlace(plan, `${where} ${name}`, op.rank, region.buffer, region.offset, region.count);
+  }
+  // The output may not overlap an input, except bias-gelu's y = x exactly (element-wise).
+  const out = operands.find((o) => o.write) as (typeof operands)[number];
+  for (const o of operands) {
+    if (o.write || o.region.buffer !== out.region.buffer) continue;
+    const inPlace = op.kernel === 'bias-gelu' && o.name === 'x' && sameRegion(o.region, out.region);
+    const overlap =
+      o.region.offset < out.region.offset + out.region.count &&
+      out.region.offset < o.region.offset + o.region.count;
+    if (overlap && !inPlace) {
+      throw new PlanError(`${where}: ${op.kernel} writes ${out.name} over its input ${o.name}`);
+    }
+  }
+  // Ranges for the step's hazard check; an in-place bias-gelu reads and writes one range, so
+  // its read is left out (it is its own op and may touch what it writes).
+  return operands
+    .filter((o) => o.write || !(op.kernel === 'bias-gelu' && sameRegion(o.region, out.region)))
+    .map((o) => ({
+      key: `${op.rank}:${o.region.buffer}`,
+      start: o.region.offset,
+      end: o.region.offset + o.region.count,
+      write: o.write,
+      op: index,
+    }));
+}
+
 export function validatePlan(plan: Plan): void {
   if (!Number.isInteger(plan.ranks) || plan.ranks < 1) {
     throw new PlanError(`ranks ${plan.ranks} must be a whole number >= 1`);
@@ -87,9 +151,13 @@ export function validatePlan(plan: Plan): void {
       checkPlace(plan, `${where} src`, op.src.rank, op.src.buffer, op.src.offset, op.count);
       checkPlace(plan, `${where} dst`, op.dst.rank, op.dst.buffer, op.dst.offset, op.count);
     });
+    // Kernels are numbered after the ops, so both share one hazard check.
+    const kernelRangesOfStep = (step.kernels ?? []).flatMap((k, i) =>
+      kernelRanges(plan, k, `step ${s} kernel ${i}`, step.ops.length + i),
+    );
     // Sort the step's ranges by buffer and start; any overlap that involves a write by one op
     // and any access by another is a hazard.
-    const ranges = rangesOf(step.ops).sort((a, b) =>
+    const ranges = [...rangesOf(step.ops), ...kernelRangesOfStep].sort((a, b) =>
       a.key < b.key ? -1 : a.key > b.key ? 1 : a.start - b.start,
     );
     for (let i = 0; i < ranges.length; i++) {
