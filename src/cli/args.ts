@@ -45,3 +45,11 @@ export function parseNumber(option: string, text: string, min: number, max: numb
   }
   return value;
 }
+
+export function parseWhole(option: string, text: string, min: number, max: number): number {
+  const value = Number(text);
+  if (!/^\s*\d+\s*$/.test(text) || value < min || value > max) {
+    throw new UsageError(`${option} '${text}' must be a whole number from ${min} to ${max}`);
+  }
+  return value;
+}

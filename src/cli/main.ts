@@ -5,6 +5,7 @@ import { UsageError } from './args.ts';
 import { BENCH_USAGE, runBench } from './bench.ts';
 import { CALIBRATE_USAGE, runCalibrate } from './calibrate.ts';
 import { MODEL_USAGE, runModel } from './model.ts';
+import { runTp, TP_USAGE } from './tp.ts';
 
 const USAGE = `usage: fleetlab <command> [options]
 commands:
@@ -12,6 +13,8 @@ commands:
               'bench matmul': GFLOP/s of the matmul kernels against the measured FMA peak
   calibrate   measure the memory roofline, the step kernel (copy, reduce) and dispatch latency
   model       the textbook's closed-form time of a collective or a message (no GPU)
+  tp          a tensor-parallel layer (column, row, MLP) across simulated ranks: checked,
+              timed (measured, emulated, analytic) and, with --sweep, the Fleet Law's eta
   help        this text; 'fleetlab help calibrate' for a command's options`;
 
 /** A command writes lines to `out` and resolves with its exit code (anything else: 0). */
@@ -21,6 +24,7 @@ const COMMANDS: Readonly<Record<string, { usage: string; run: Run }>> = {
   bench: { usage: BENCH_USAGE, run: runBench },
   calibrate: { usage: CALIBRATE_USAGE, run: runCalibrate },
   model: { usage: MODEL_USAGE, run: runModel },
+  tp: { usage: TP_USAGE, run: runTp },
 };
 
 export async function main(argv: string[]): Promise<number> {

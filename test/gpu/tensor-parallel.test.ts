@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { GpuExecutor } from '../../src/exec/gpu-executor.ts';
 import { cloneBuffers, interpret, type RankBuffers } from '../../src/exec/interpreter.ts';
 import { gatherTensor, layerInputs, scatterInputs } from '../../src/exec/shards.ts';
+import { resultViews } from '../../src/exec/tp-measure.ts';
 import { layerReference } from '../../src/exec/tp-reference.ts';
 import { PipelineCache } from '../../src/gpu/pipelines.ts';
 import { nodeShaders } from '../../src/gpu/shaders-node.ts';
@@ -18,14 +19,6 @@ import {
 import { testContext } from './context.ts';
 
 const RANKS = [1, 2, 3, 4, 8];
-
-/** Which ranks' shards make up one full result: each rank alone when every rank holds all. */
-function resultViews(plan: Plan): (number[] | undefined)[] {
-  const comm = plan.layer?.comm?.collective;
-  return comm === 'allreduce' || comm === 'allgather'
-    ? Array.from({ length: plan.ranks }, (_, r) => [r])
-    : [undefined];
-}
 
 /** Elements of every view of the result outside the reference's tolerance (NaN counts). */
 function outside(plan: Plan, buffers: RankBuffers, want: Float32Array, tol: Float64Array) {

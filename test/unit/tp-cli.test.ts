@@ -1,0 +1,80 @@
+// `fleetlab tp` bad input: exit 2 and one line naming the value and the rule, before any GPU.
+import { describe, expect, it, vi } from 'vitest';
+import { main } from '../../src/cli/main.ts';
+import { parseTpArgs } from '../../src/cli/tp-args.ts';
+
+async function run(args: string): Promise<{ code: number; stderr: string[] }> {
+  const stderr: string[] = [];
+  const spy = vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => {
+    stderr.push(String(chunk));
+    return true;
+  });
+  try {
+    const code = await main(args.split(' ').filter(Boolean));
+    return { code, stderr };
+  } finally {
+    spy.mockRestore();
+  }
+}
+
+describe('fleetlab tp options', () => {
+  it.each([
+    ['tp', /tp needs --layout \(column, row, mlp\)/],
+    ['tp --layout diag', /--layout 'diag' is not one of column, row, mlp/],
+    ['tp --layout row --ranks 0', /--ranks '0' must be a whole number from 1 to 64/],
+    ['tp --layout row --ranks 2x', /--ranks '2x' must be a whole number/],
+    ['tp --layout row --m=-3', /--m '-3' must be a whole number from 1 to 65536/],
+    ['tp --layout row --n 70000', /--n '70000' must be a whole number from 1 to 65536/],
+    ['tp --layout row --k 10 --ranks 4', /k = 10 over 4 ranks: k must be a multiple of 4/],
+    ['tp --layout mlp --n 100 --sweep', /n = 100 over 8 ranks/],
+    [
+      'tp --layout column --comm allreduce',
+      /--comm 'allreduce' for --layout column must be none or allgather/,
+    ],
+    ['tp --layout row --fabric moon', /no fabric preset 'moon'/],
+    ['tp --layout row --alpha fast', /--alpha/],
+    ['tp --layout row --beta 0GB/s', /--beta/],
+    ['tp --layout row --reps 0', /--reps '0' must be a whole number from 1 to 1000/],
+    ['tp --layout row --algo bogus', /no algorithm 'bogus' for allreduce/],
+    ['tp --layout row --bogus 1', /bogus/],
+    ['tp --layout row extra', /tp takes no positional 'extra'/],
+  ])('%s exits 2', async (args, message) => {
+    const { code, stderr } = await run(args);
+    expect(code).toBe(2);
+    expect(stderr).toHaveLength(1);
+    expect(stderr[0]).toMatch(/^fleetlab: /);
+    expect(stderr[0]).toMatch(message);
+  });
+
+  it('a single run measures N = 1 as T_1 beside N; --sweep runs 1, 2, 4, 8', () => {
+    expect(parseTpArgs(['--layout', 'row', '--ranks', '4']).specs.map((s) => s.ranks)).toEqual([
+      1, 4,
+    ]);
+    expect(parseTpArgs(['--layout', 'row', '--ranks', '1']).specs.map((s) => s.ranks)).toEqual([1]);
+    expect(parseTpArgs(['--layout', 'row', '--sweep']).specs.map((s) => s.ranks)).toEqual([
+      1, 2, 4, 8,
+    ]);
+    const a = parseTpArgs([
+      '--layout',
+      'mlp',
+      '--fabric',
+      '100gbe',
+      '--beta',
+      '1GB/s',
+      '--comm',
+      'reducescatter',
+    ]);
+    expect(a.link.beta_Bps).toBe(1e9);
+    expect(a.linkOverridden).toBe(true);
+    // 16 ranks on two DGX nodes is a valid fabric.
+    const dgx = ['--layout', 'mlp', '--ranks', '16', '--n', '64', '--fabric', 'dgx-h100'];
+    expect(parseTpArgs(dgx).specs.map((s) => s.ranks)).toEqual([1, 16]);
+    expect(a.specs[1]).toMatchObject({
+      layout: 'mlp',
+      comm: 'reducescatter',
+      m: 128,
+      k: 256,
+      n: 512,
+    });
+  });
+});
