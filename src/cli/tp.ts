@@ -1,13 +1,13 @@
 // `fleetlab tp`: a tensor-parallel layer on the GPU across simulated ranks, checked against the
 // unsharded layer, with the three faces of time and the Fleet Law's efficiency per rank count.
 import { writeFileSync } from 'node:fs';
-import { measureTensorParallel, type TpMeasurement } from '../exec/tp-measure.ts';
+import type { TpMeasurement } from '../exec/tp-measure.ts';
+import { type TpRow, tpSweep } from '../exec/tp-sweep.ts';
 import { fabricPreset } from '../fabric/fabric-presets.ts';
 import { describeAdapter } from '../gpu/device.ts';
 import { PipelineCache } from '../gpu/pipelines.ts';
 import { nodeShaders } from '../gpu/shaders-node.ts';
 import { detectTimestampRegime, GpuTimer } from '../gpu/timer.ts';
-import { fleetLaw, type LawPoint, scalingEfficiency } from '../model/fleet-law.ts';
 import { formatBandwidth, formatSeconds } from '../model/units.ts';
 import type { LayerInfo } from '../plans/plan.ts';
 import { cliContext } from './node-context.ts';
@@ -16,60 +16,8 @@ import { parseTpArgs, type TpArgs } from './tp-args.ts';
 
 export { TP_USAGE } from './tp-args.ts';
 
-export interface TpRow {
-  readonly ranks: number;
-  readonly max_abs_error: number;
-  readonly wrong: number;
-  /** Each rank's kernel seconds, the rank alone on this GPU. */
-  readonly rank_compute_s: readonly number[];
-  /** Emulated: slowest rank's kernels + the collective priced on the fabric. */
-  readonly compute_s: number;
-  readonly comm_s: number;
-  readonly emulated_s: number;
-  /** Every rank on this one GPU, one after another in each step. */
-  readonly measured_s: number;
-  readonly analytic: LawPoint;
-  readonly eta_emulated: number;
-  readonly tax_emulated: number;
-  /** FLOPs of the slowest rank / its kernel seconds. */
-  readonly rank_flops_per_s: number;
-  readonly steps: readonly {
-    readonly phase: string;
-    readonly measured_s: number;
-    readonly emulated_s: number;
-    readonly compute_s: number;
-    readonly transfer_s: number;
-  }[];
-}
-
 const ms = (s: number) => (Number.isFinite(s) ? (s * 1e3).toFixed(3) : '-');
 const fixed = (x: number, d: number) => (Number.isFinite(x) ? x.toFixed(d) : '-');
-
-function rowOf(m: TpMeasurement, t1_s: number, analytic: LawPoint): TpRow {
-  const slowest = Math.max(...m.rank_compute_s);
-  const eta = scalingEfficiency(t1_s, m.plan.ranks, m.emulated.total_s);
-  return {
-    ranks: m.plan.ranks,
-    max_abs_error: m.max_abs_error,
-    wrong: m.wrong,
-    rank_compute_s: m.rank_compute_s,
-    compute_s: m.compute_s,
-    comm_s: m.comm_s,
-    emulated_s: m.emulated.total_s,
-    measured_s: m.measured_s,
-    analytic,
-    eta_emulated: eta,
-    tax_emulated: 1 - eta,
-    rank_flops_per_s: m.flops / m.plan.ranks / slowest,
-    steps: m.plan.steps.map((s, i) => ({
-      phase: s.phase,
-      measured_s: m.measured_steps_s[i] as number,
-      emulated_s: m.emulated.steps[i]?.time_s as number,
-      compute_s: m.emulated.steps[i]?.compute_s as number,
-      transfer_s: m.emulated.steps[i]?.transfer_s as number,
-    })),
-  };
-}
 
 function describeLayer(layer: LayerInfo): string {
   const { m, k, n } = layer;
@@ -89,29 +37,16 @@ export async function runTp(argv: string[], out: (line: string) => void): Promis
   try {
     const cache = new PipelineCache(ctx);
     const regime = await detectTimestampRegime(ctx);
-    const measured: TpMeasurement[] = [];
-    for (const spec of args.specs) {
-      const fabric = preset.build(spec.ranks, undefined, args.link);
-      measured.push(
-        await measureTensorParallel(ctx, nodeShaders, cache, timer, spec, fabric, {
-          reps: args.reps,
-          seed: args.seed,
-        }),
-      );
-    }
-    const base = measured[0] as TpMeasurement;
-    // T_1: the unsharded layer (N = 1), whose plan has no communication.
-    const t1 = base.emulated.total_s;
-    const layer = base.plan.layer as LayerInfo;
-    const [rows, cols] = layer.tensors[layer.result] as readonly [number, number];
-    const comm = layer.comm ?? measured.at(-1)?.plan.layer?.comm ?? null;
-    const law = fleetLaw(
-      t1,
-      comm ? { ...comm, bytes: 4 * rows * cols } : null,
-      args.specs.map((s) => s.ranks),
+    const { rows: table, measured } = await tpSweep(
+      ctx,
+      nodeShaders,
+      cache,
+      timer,
+      args.specs,
+      (ranks) => preset.build(ranks, undefined, args.link),
       { alpha: args.link.alpha_s, beta: args.link.beta_Bps },
+      { reps: args.reps, seed: args.seed },
     );
-    const table = measured.map((m, i) => rowOf(m, t1, law[i] as LawPoint));
     const last = measured.at(-1) as TpMeasurement;
     const lastLayer = last.plan.layer as LayerInfo;
 
