@@ -45,7 +45,7 @@ const DEMOS: readonly { title: string; href: string; blurb: string; ready: boole
     title: 'Tensor parallel',
     href: './tensor-parallel/',
     blurb: 'column- and row-parallel matmul shards and the collectives between them',
-    ready: false,
+    ready: true,
   },
   {
     title: 'KV cache',

@@ -82,7 +82,8 @@ export class DecoderCpu {
       const v = matmul(h, lw.wv, n, d, kvw);
       const layer = this.caches[l] as { keys: number[]; values: number[] }[];
       batch.forEach((row, r) => {
-        const cache = (layer[row.seq] ??= { keys: [], values: [] });
+        const cache = layer[row.seq] ?? { keys: [], values: [] };
+        layer[row.seq] = cache;
         if (cache.keys.length !== row.pos * kvw) {
           throw new RangeError(
             `sequence ${row.seq} holds ${cache.keys.length / kvw} tokens; row at position ${row.pos} must come next`,

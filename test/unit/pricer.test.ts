@@ -243,6 +243,7 @@ describe('rank-local ops and edge cases', () => {
       bottleneck_link: '1.memory',
       transfer_s: 4000 / 1e12,
       reduce_s: 0,
+      compute_s: 0,
     });
   });
 
@@ -257,6 +258,7 @@ describe('rank-local ops and edge cases', () => {
       bottleneck_link: null,
       transfer_s: 0,
       reduce_s: 0,
+      compute_s: 0,
     });
     expect(price.steps[1]?.time_s).toBe(alpha_s);
   });

@@ -1,0 +1,441 @@
+// The tensor-parallel playground: a Megatron-LM layer split across ranks really run on this GPU,
+// step by step: the matrices coloured by the rank that holds each block, the collective's packets
+// on the fabric (the collectives page's scene), each rank's result checked against the
+// unsharded layer, the time of every step three ways, and the Fleet Law measured over N ranks.
+// All state lives in the URL hash; every failure shows in the alert and keeps the last scene.
+import GUI from 'lil-gui';
+import { measureFmaPeak } from '../../src/exec/matmul.ts';
+import { measureTensorParallel, type TpMeasurement } from '../../src/exec/tp-measure.ts';
+import type { Fabric } from '../../src/fabric/fabric.ts';
+import { FABRIC_PRESETS, fabricPreset } from '../../src/fabric/fabric-presets.ts';
+import { acquireDevice, describeAdapter, type GpuContext } from '../../src/gpu/device.ts';
+import { PipelineCache } from '../../src/gpu/pipelines.ts';
+import { browserProvider } from '../../src/gpu/provider.ts';
+import { viteShaders } from '../../src/gpu/shaders-vite.ts';
+import { GpuTimer } from '../../src/gpu/timer.ts';
+import { pricePlan } from '../../src/model/pricer.ts';
+import { LAYOUTS, type Plan } from '../../src/plans/plan.ts';
+import { LAYOUT_COMMS, tensorParallel } from '../../src/plans/tensor-parallel.ts';
+import { chunkColour, valueColour, valueScale } from '../../src/view/colours.ts';
+import { type Layout, layoutFabric, routePoints } from '../../src/view/layout.ts';
+import { FabricScene } from '../../src/view/scene.ts';
+import { describeStep } from '../../src/view/step-text.ts';
+import { describeKernelStep, stepFocus } from '../../src/view/tp-matrix.ts';
+import { drawMatrices, rankCss } from '../../src/view/tp-matrix-draw.ts';
+import * as panels from '../../src/view/tp-panels.ts';
+import { runTpOnCpu, runTpOnGpu, type TpRun } from '../../src/view/tp-run.ts';
+import { rooflinePoints } from '../../src/view/tp-scaling.ts';
+import {
+  algorithmsOf,
+  layerProblem,
+  parseTpState,
+  serializeTpState,
+  TP_LIMITS,
+  TP_PRESETS,
+  type TpState,
+} from '../../src/view/tp-state.ts';
+import { mountScalingSweep, specOf } from '../../src/view/tp-sweep-panel.ts';
+
+const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
+const [alertBox, statusLine, caption, counter, labels] = [
+  $('alert'),
+  $('status'),
+  $('caption'),
+  $('counter'),
+  $('labels'),
+];
+const playButton = $<HTMLButtonElement>('play');
+const matrices = $<HTMLCanvasElement>('matrices');
+const [checksTable, timesTable] = [$<HTMLTableElement>('checks'), $<HTMLTableElement>('times')];
+
+interface Session {
+  ctx?: GpuContext;
+  cache?: PipelineCache;
+  timer?: GpuTimer;
+  scene?: FabricScene;
+  /** Why nothing is measured, shown for as long as the page lives. */
+  standing?: string;
+  peak?: number;
+}
+interface Shown {
+  readonly state: TpState;
+  readonly run: TpRun;
+  readonly layout: Layout;
+  readonly fabric: Fabric;
+  readonly scale: number;
+}
+const session: Session = {};
+let shown: Shown | undefined;
+let state: TpState;
+let [playing, animating, generation] = [false, false, 0];
+
+function showAlert(message: string): void {
+  alertBox.textContent = message;
+  alertBox.hidden = false;
+}
+function clearAlert(): void {
+  if (session.standing) {
+    showAlert(session.standing);
+    return;
+  }
+  alertBox.hidden = true;
+  alertBox.textContent = '';
+}
+
+/** Builds, runs, checks and draws `next`; on failure the alert says why and the last scene stays. */
+async function load(next: TpState): Promise<void> {
+  const mine = ++generation;
+  playing = false;
+  playButton.textContent = '▶ play';
+  statusLine.textContent = 'Running the layer…';
+  try {
+    const plan = tensorParallel(specOf(next));
+    const preset = fabricPreset(next.fabric);
+    const fabric = preset.build(plan.ranks);
+    const { ctx, cache, timer } = session;
+    const run = ctx && cache ? await runTpOnGpu(ctx, viteShaders, cache, plan) : runTpOnCpu(plan);
+    let measurement: TpMeasurement | undefined;
+    if (ctx && cache && timer) {
+      measurement = await measureTensorParallel(
+        ctx,
+        viteShaders,
+        cache,
+        timer,
+        specOf(next),
+        fabric,
+        { reps: 3 },
+      );
+    }
+    if (mine !== generation) return;
+    const scene = session.scene;
+    if (!scene) throw new Error('the scene is not ready');
+    const layout = layoutFabric(fabric);
+    scene.setLayout(layout, Math.max(1, run.strips[0]?.[0]?.length ?? 1));
+    const scale = valueScale(run.strips.flat());
+    const transfer = pricePlan(plan, fabric, () => Number.NaN).steps.map((s) => s.transfer_s);
+    panels.renderTimes(timesTable, plan, measurement, transfer);
+    panels.renderChecks(checksTable, run.checks);
+    state = { ...next, step: Math.min(next.step, plan.steps.length) };
+    shown = { state, run, layout, fabric, scale };
+    const wrong = run.checks.reduce((n, c) => n + c.wrong, 0);
+    if (wrong > 0)
+      showAlert(`${wrong} result elements differ from the unsharded layer beyond the tolerance`);
+    else clearAlert();
+    statusLine.textContent = ctx
+      ? `${describeAdapter(ctx.adapter)} · ${plan.steps.length} steps, measured on this GPU`
+      : `${plan.steps.length} steps on the CPU interpreter: not measured (no WebGPU)`;
+    $('preset-note').textContent =
+      TP_PRESETS.find((p) => p.name === state.preset)?.description ?? '';
+    writeUrl();
+    drawStep(state.step);
+    if (measurement) void roofline(measurement);
+    else $('roofline').textContent = 'Not measured: this page has no WebGPU device.';
+  } catch (e) {
+    if (mine !== generation) return;
+    showAlert((e as Error).message);
+    statusLine.textContent = shown ? 'Kept the last good scene.' : 'Nothing to show yet.';
+    if (shown) {
+      state = shown.state;
+      writeUrl();
+      gui.sync(state);
+    }
+  } finally {
+    if (mine === generation) {
+      document.body.dataset.ready = 'true';
+      document.body.dataset.loads = String(Number(document.body.dataset.loads ?? 0) + 1);
+    }
+  }
+}
+
+async function roofline(m: TpMeasurement): Promise<void> {
+  const { ctx, cache, timer } = session;
+  if (!ctx || !cache || !timer) return;
+  session.peak ??= (await measureFmaPeak(ctx, viteShaders, cache, timer, 5)).flops_per_s;
+  panels.renderRoofline($('roofline'), rooflinePoints(m, session.peak), session.peak);
+}
+
+function drawLabels(): void {
+  const scene = session.scene;
+  if (!shown || !scene || shown.layout.ranks.length > 16) {
+    labels.replaceChildren();
+    return;
+  }
+  labels.replaceChildren(
+    ...shown.layout.ranks.map((p, r) => {
+      const span = document.createElement('span');
+      const at = scene.project({ x: p.x, y: p.y - scene.stripHeight * 0.7 });
+      Object.assign(span.style, { left: `${at.x}px`, top: `${at.y}px`, color: rankCss(r) });
+      span.textContent = `rank ${r}`;
+      return span;
+    }),
+  );
+}
+
+function captionOf(plan: Plan, index: number): string {
+  return describeKernelStep(plan, index) ?? describeStep(plan, index);
+}
+
+function drawStep(step: number): void {
+  const scene = session.scene;
+  if (!shown || !scene) return;
+  const { run, scale } = shown;
+  const total = run.plan.steps.length;
+  drawMatrices(matrices, run.plan, stepFocus(run.plan, step));
+  scene.setStrips(run.strips[step] ?? [], (v) => valueColour(v, scale));
+  scene.setPackets([], 0);
+  scene.render();
+  drawLabels();
+  counter.textContent = `step ${step} of ${total}`;
+  caption.textContent =
+    step === 0 ? `${total} steps: press step (space) to begin` : captionOf(run.plan, step - 1);
+  panels.highlightStep(timesTable, step);
+  document.body.dataset.step = String(step);
+}
+
+/** Plays step k: its packets along their routes (home again when backward), coloured by sender. */
+async function animateStep(k: number, backward: boolean): Promise<void> {
+  if (!shown) return;
+  const { layout, fabric, run } = shown;
+  const scene = session.scene;
+  const packets = (run.plan.steps[k]?.ops ?? []).map((op) => ({
+    path: routePoints(layout, fabric, op.src.rank, op.dst.rank),
+    colour: chunkColour(op.src.rank),
+  }));
+  caption.textContent = `${backward ? 'undoing ' : ''}${captionOf(run.plan, k)}`;
+  drawMatrices(matrices, run.plan, stepFocus(run.plan, k + 1));
+  animating = true;
+  const duration = 700 / Math.max(0.1, state.speed);
+  const t0 = performance.now();
+  await new Promise<void>((done) => {
+    const frame = () => {
+      const t = Math.min(1, (performance.now() - t0) / duration);
+      scene?.setPackets(packets, backward ? 1 - t : t);
+      scene?.render();
+      if (t < 1) requestAnimationFrame(frame);
+      else done();
+    };
+    requestAnimationFrame(frame);
+  });
+  animating = false;
+}
+
+async function stepForward(): Promise<void> {
+  if (!shown || animating || state.step >= shown.run.plan.steps.length) return;
+  const k = state.step;
+  await animateStep(k, false);
+  state = { ...state, step: k + 1 };
+  writeUrl();
+  drawStep(state.step);
+}
+
+async function stepBack(): Promise<void> {
+  if (!shown || animating || state.step === 0) return;
+  const k = state.step - 1;
+  state = { ...state, step: k };
+  writeUrl();
+  drawStep(k);
+  await animateStep(k, true);
+  drawStep(k);
+}
+
+function reset(): void {
+  playing = false;
+  playButton.textContent = '▶ play';
+  state = { ...state, step: 0 };
+  writeUrl();
+  drawStep(0);
+}
+
+async function play(): Promise<void> {
+  playing = !playing;
+  playButton.textContent = playing ? '⏸ pause' : '▶ play';
+  while (playing && shown && state.step < shown.run.plan.steps.length) {
+    await stepForward();
+    await new Promise((r) => setTimeout(r, 250 / Math.max(0.1, state.speed)));
+  }
+  playing = false;
+  playButton.textContent = '▶ play';
+}
+
+let writingUrl = false;
+function writeUrl(): void {
+  writingUrl = true;
+  history.replaceState(null, '', `#${serializeTpState(state).replace(/^#/, '')}`);
+  writingUrl = false;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Controls
+
+function makeGui() {
+  const panel = new GUI({ container: $('gui'), title: 'tensor-parallel layer' });
+  const model: Record<string, unknown> = { ...parseTpState('').state };
+  const controllers = new Map<string, ReturnType<GUI['add']>>();
+  const change = (patch: Partial<TpState>) =>
+    void load({ ...state, ...patch, preset: '', step: 0 });
+  const add = (key: string, ...args: unknown[]) => {
+    const c = (panel.add as (...a: unknown[]) => ReturnType<GUI['add']>)(model, key, ...args);
+    controllers.set(key, c);
+    return c;
+  };
+  add('preset', ['', ...TP_PRESETS.map((p) => p.name)]).onChange((name: string) => {
+    const p = TP_PRESETS.find((q) => q.name === name);
+    if (p) void load(p.state);
+  });
+  add('layout', [...LAYOUTS]).onChange((l: TpState['layout']) =>
+    change({ layout: l, comm: LAYOUT_COMMS[l][0], algorithm: 'ring' }),
+  );
+  add('comm', [...LAYOUT_COMMS.mlp]).onChange((c: TpState['comm']) =>
+    change({ comm: c, algorithm: algorithmsOf(c)[0] ?? 'ring' }),
+  );
+  add('algorithm', algorithmsOf('allreduce')).onChange((a: string) => change({ algorithm: a }));
+  add('ranks', [1, 2, 4, 8]).onChange((r: number) => change({ ranks: Number(r) }));
+  for (const key of ['m', 'k', 'n'] as const) {
+    add(key, TP_LIMITS.minDim, TP_LIMITS.maxDim, 1).onFinishChange((v: number) =>
+      change({ [key]: v }),
+    );
+  }
+  add(
+    'fabric',
+    FABRIC_PRESETS.map((f) => f.name),
+  ).onChange((f: string) => change({ fabric: f }));
+  add('speed', TP_LIMITS.minSpeed, TP_LIMITS.maxSpeed, 0.1)
+    .name('speed (steps/s)')
+    .onChange((v: number) => {
+      state = { ...state, speed: v };
+      writeUrl();
+    });
+  return {
+    /** Shows `s` in the controls without loading; option lists follow the layout. */
+    sync(s: TpState) {
+      Object.assign(model, s);
+      controllers
+        .get('comm')
+        ?.options([...LAYOUT_COMMS[s.layout]])
+        .onChange((c: TpState['comm']) =>
+          change({ comm: c, algorithm: algorithmsOf(c)[0] ?? 'ring' }),
+        );
+      controllers
+        .get('algorithm')
+        ?.options(algorithmsOf(s.comm).length ? algorithmsOf(s.comm) : ['ring'])
+        .onChange((a: string) => change({ algorithm: a }));
+      // Every rank count up to the page's limit that splits this layer.
+      const fits = Array.from({ length: TP_LIMITS.maxRanks }, (_, i) => i + 1).filter(
+        (r) => layerProblem({ ...s, ranks: r }) === undefined,
+      );
+      controllers
+        .get('ranks')
+        ?.options(fits)
+        .onChange((r: number) => change({ ranks: Number(r) }));
+      for (const key of ['comm', 'algorithm', 'ranks'])
+        controllers.get(key)?.setValue?.call(controllers.get(key), s[key as keyof TpState]);
+      controllers.get('algorithm')?.show(s.comm !== 'none');
+      for (const c of controllers.values()) c.updateDisplay();
+    },
+  };
+}
+let gui: ReturnType<typeof makeGui>;
+
+// ---------------------------------------------------------------------------------------------
+// Start
+
+function bindKeys(): void {
+  $('reset').addEventListener('click', reset);
+  $('back').addEventListener('click', () => void stepBack());
+  $('forward').addEventListener('click', () => void stepForward());
+  playButton.addEventListener('click', () => void play());
+  document.addEventListener('keydown', (e) => {
+    if (e.target instanceof HTMLInputElement || e.target instanceof HTMLSelectElement) return;
+    const actions: Record<string, () => void> = {
+      ' ': () => void stepForward(),
+      ArrowRight: () => void stepForward(),
+      ArrowLeft: () => void stepBack(),
+      p: () => void play(),
+      r: reset,
+      f: () =>
+        void (document.fullscreenElement
+          ? document.exitFullscreen()
+          : document.documentElement.requestFullscreen()),
+    };
+    const action = actions[e.key];
+    if (action) {
+      e.preventDefault();
+      action();
+    }
+  });
+  window.addEventListener('hashchange', () => {
+    if (!writingUrl) fromUrl();
+  });
+  window.addEventListener('resize', () => {
+    session.scene?.fit();
+    if (shown) drawStep(state.step);
+  });
+}
+
+function fromUrl(): void {
+  const { state: parsed, errors } = parseTpState(location.hash, shown?.state);
+  gui.sync(parsed);
+  void load(parsed).then(() => {
+    if (errors.length > 0) {
+      showAlert(
+        `The link had values fleetlab cannot use; it kept others for them:\n${errors.join('\n')}`,
+      );
+    }
+  });
+}
+
+/** The device is gone: say so, keep the scene, run new scenes on the CPU interpreter. */
+function deviceLost(info: { reason: string; message: string }): void {
+  session.standing = `The GPU device was lost (${info.reason}): ${info.message}. The scene shown is the last good one; reload to measure again. Until then, new scenes run on the CPU interpreter and are not measured.`;
+  showAlert(session.standing);
+  session.timer?.destroy();
+  [session.ctx, session.cache, session.timer] = [undefined, undefined, undefined];
+}
+
+async function start(): Promise<void> {
+  gui = makeGui();
+  bindKeys();
+  try {
+    session.ctx = await acquireDevice({
+      provider: browserProvider(navigator, isSecureContext),
+      onLost: deviceLost,
+    });
+    session.cache = new PipelineCache(session.ctx);
+    session.timer = new GpuTimer(session.ctx);
+  } catch (e) {
+    session.standing = `${(e as Error).message}\n\nThe layer still steps below on the CPU interpreter; nothing is measured.`;
+    showAlert(session.standing);
+  }
+  try {
+    session.scene = await FabricScene.create($<HTMLCanvasElement>('scene'), session.ctx?.device);
+  } catch (e) {
+    showAlert(`The fabric cannot be drawn: ${(e as Error).message}`);
+    document.body.dataset.ready = 'true';
+    return;
+  }
+  mountScalingSweep(
+    {
+      button: $<HTMLButtonElement>('scaling-run'),
+      status: $('scaling-status'),
+      plot: $('scaling'),
+      rows: $<HTMLTableElement>('scaling-rows'),
+    },
+    viteShaders,
+    () => ({ state, session }),
+  );
+  fromUrl();
+}
+
+// For tests and recordings: read-only views of what the page shows.
+Object.assign(window, {
+  fleetlabTp: {
+    checks: () => shown?.run.checks ?? [],
+    measured: () => shown?.run.measured ?? false,
+    simulateDeviceLoss: () => deviceLost({ reason: 'unknown', message: 'simulated by a test' }),
+  },
+});
+
+start().catch((e: unknown) => {
+  showAlert(`fleetlab could not start this page: ${(e as Error).message}`);
+  document.body.dataset.ready = 'true';
+});
