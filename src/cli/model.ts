@@ -8,11 +8,13 @@ import { allReduceHierarchical } from '../model/hierarchical.ts';
 import { p2pCrossover, pointToPoint, ringTreeCrossover } from '../model/p2p.ts';
 import { COLLECTIVES, type Collective } from '../plans/plan.ts';
 import { UsageError } from './args.ts';
+import { KVCACHE_OPTIONS, KVCACHE_USAGE, runKvcache } from './model-kvcache.ts';
 import { type ModelResult, renderModel, type TermFields } from './model-report.ts';
 import { parseBandwidth, parseByteSize, parseSecondsPerByte, parseTime } from './units-parse.ts';
 
-export const MODEL_USAGE = `usage: fleetlab model <collective|p2p> [options]
-The closed-form time of a collective (alpha-beta-gamma), or of one message with p2p.
+export const MODEL_USAGE = `usage: fleetlab model <collective|p2p|kvcache> [options]
+The closed-form time of a collective (alpha-beta-gamma), of one message with p2p, or the
+KV cache's bytes with kvcache.
   collective          allreduce, reducescatter, allgather, broadcast, reduce, alltoall
       --algo A        allreduce: ring (default), tree, dbtree, rhd, direct, hierarchical;
                       reducescatter, allgather: ring (default), rhd;
@@ -28,7 +30,8 @@ The closed-form time of a collective (alpha-beta-gamma), or of one message with 
       --json          one JSON object instead of text
   hierarchical allreduce: reduce-scatter inside nodes, ring allreduce across, all-gather inside
       --nodes K --ranks-per-node G --alpha-intra T --beta-intra BW --alpha-inter T --beta-inter BW
-  p2p: --bytes --alpha --beta: one message, and n* = alpha beta where bandwidth takes over`;
+  p2p: --bytes --alpha --beta: one message, and n* = alpha beta where bandwidth takes over
+${KVCACHE_USAGE}`;
 
 const OPTIONS = {
   algo: { type: 'string' },
@@ -226,7 +229,9 @@ export function modelFromArgs(args: string[]): { result: ModelResult; json: bool
   });
   const [what, ...extra] = positionals;
   if (what === undefined) {
-    throw new UsageError(`model needs a collective or p2p (${COLLECTIVES.join(', ')}, p2p)`);
+    throw new UsageError(
+      `model needs a collective or p2p (${COLLECTIVES.join(', ')}, p2p), or kvcache`,
+    );
   }
   if (extra.length > 0) throw new UsageError(`model takes one collective, not '${extra[0]}' too`);
   const json = values.json === true;
@@ -235,7 +240,7 @@ export function modelFromArgs(args: string[]): { result: ModelResult; json: bool
     if (what === 'p2p') return { result: p2p(rest), json };
     if (!(COLLECTIVES as readonly string[]).includes(what)) {
       throw new UsageError(
-        `unknown collective '${what}' (collectives: ${COLLECTIVES.join(', ')}, or p2p)`,
+        `unknown collective '${what}' (collectives: ${COLLECTIVES.join(', ')}; or p2p, kvcache)`,
       );
     }
     return { result: collective(what as Collective, rest), json };
@@ -246,7 +251,19 @@ export function modelFromArgs(args: string[]): { result: ModelResult; json: bool
   }
 }
 
+/** The first positional argument, read with every option `model` knows taking a value. */
+function firstPositional(args: string[]): string | undefined {
+  const { positionals } = parseArgs({
+    args,
+    strict: false,
+    allowPositionals: true,
+    options: { ...OPTIONS, ...KVCACHE_OPTIONS },
+  });
+  return positionals[0];
+}
+
 export async function runModel(args: string[], out: (line: string) => void): Promise<void> {
+  if (firstPositional(args) === 'kvcache') return runKvcache(args, out);
   const { result, json } = modelFromArgs(args);
   if (json) out(JSON.stringify(result, null, 2));
   else for (const line of renderModel(result)) out(line);
