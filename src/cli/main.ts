@@ -5,6 +5,7 @@ import { UsageError } from './args.ts';
 import { BENCH_USAGE, runBench } from './bench.ts';
 import { CALIBRATE_USAGE, runCalibrate } from './calibrate.ts';
 import { MODEL_USAGE, runModel } from './model.ts';
+import { runServe, SERVE_USAGE } from './serve.ts';
 import { runTp, TP_USAGE } from './tp.ts';
 
 const USAGE = `usage: fleetlab <command> [options]
@@ -12,7 +13,10 @@ commands:
   bench       run a collective on the GPU across simulated ranks: nccl-tests' table + model;
               'bench matmul': GFLOP/s of the matmul kernels against the measured FMA peak
   calibrate   measure the memory roofline, the step kernel (copy, reduce) and dispatch latency
-  model       the textbook's closed-form time of a collective or a message (no GPU)
+  model       the textbook's closed-form time of a collective or a message, or 'model
+              kvcache': KV bytes per token and in total (no GPU)
+  serve       a seeded workload served by a small decoder on this GPU (paged KV cache,
+              static or continuous batching): TTFT, TPOT, tokens/s, KV utilization
   tp          a tensor-parallel layer (column, row, MLP) across simulated ranks: checked,
               timed (measured, emulated, analytic) and, with --sweep, the Fleet Law's eta
   help        this text; 'fleetlab help calibrate' for a command's options`;
@@ -24,6 +28,7 @@ const COMMANDS: Readonly<Record<string, { usage: string; run: Run }>> = {
   bench: { usage: BENCH_USAGE, run: runBench },
   calibrate: { usage: CALIBRATE_USAGE, run: runCalibrate },
   model: { usage: MODEL_USAGE, run: runModel },
+  serve: { usage: SERVE_USAGE, run: runServe },
   tp: { usage: TP_USAGE, run: runTp },
 };
 

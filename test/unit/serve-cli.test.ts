@@ -1,0 +1,54 @@
+// `fleetlab serve` bad input: exit 2 and one line naming the value and the rule, before any GPU.
+import { describe, expect, it, vi } from 'vitest';
+import { main } from '../../src/cli/main.ts';
+import { parseServeArgs } from '../../src/cli/serve-args.ts';
+
+async function run(args: string): Promise<{ code: number; stderr: string[] }> {
+  const stderr: string[] = [];
+  const spy = vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => {
+    stderr.push(String(chunk));
+    return true;
+  });
+  try {
+    return { code: await main(args.split(' ').filter(Boolean)), stderr };
+  } finally {
+    spy.mockRestore();
+  }
+}
+
+describe('fleetlab serve options', () => {
+  it.each([
+    ['serve --scheduler fifo', /--scheduler 'fifo' must be static or continuous/],
+    ['serve --ranks 3', /KV heads 2 must be a multiple of 3 ranks/],
+    ['serve --ranks 0', /--ranks '0' must be a whole number from 1 to 64/],
+    ['serve --requests 0', /--requests '0' must be a whole number from 1 to 100000/],
+    ['serve --rate=-1', /--rate '-1' must be a number from 0.000001/],
+    ['serve --rate fast', /--rate 'fast'/],
+    ['serve --cv 11', /--cv '11' must be a number from 0 to 10/],
+    ['serve --d-model 60 --heads 8', /--d-model 60 must be a multiple of --heads 8/],
+    ['serve --blocks 1', /--blocks 1: the longest request \(\d+ tokens\) needs \d+ blocks of 16/],
+    ['serve --max-batch 0', /--max-batch '0' must be a whole number from 1 to 256/],
+    ['serve --slo-ttft 0', /--slo-ttft '0' must be a number from 1e-9/],
+    ['serve --seed x', /--seed 'x' must be a whole number/],
+    ['serve --warp 9', /warp/],
+    ['serve now', /serve takes no positional 'now'/],
+  ])('%s exits 2', async (args, message) => {
+    const { code, stderr } = await run(args);
+    expect(code).toBe(2);
+    expect(stderr).toHaveLength(1);
+    expect(stderr[0]).toMatch(/^fleetlab: /);
+    expect(stderr[0]).toMatch(message);
+  });
+
+  it('builds the seeded workload and the decoder from the options', () => {
+    const a = parseServeArgs(['--requests', '5', '--rate', 'inf', '--cv', '2', '--ranks', '2']);
+    expect(a.requests).toHaveLength(5);
+    expect(a.requests.every((r) => r.arrival_s === 0)).toBe(true);
+    expect(a.workload.outputCv).toBe(2);
+    expect(a.decoder).toMatchObject({ layers: 2, dModel: 64, qHeads: 4, kvHeads: 2, headDim: 16 });
+    // Positions cover the longest request the caps allow (4x each mean).
+    expect(a.decoder.maxPositions).toBe(4 * 32 + 4 * 32);
+    const b = parseServeArgs(['--requests', '5', '--rate', 'inf', '--cv', '2', '--ranks', '2']);
+    expect(b.requests).toEqual(a.requests);
+  });
+});
