@@ -1,12 +1,2 @@
-// mulberry32: a small seeded PRNG, uniform in [0, 1), shared by tests that need reproducible
-// random shapes and values.
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+// The seeded PRNG tests share: the same mulberry32 the workload and the test data use.
+export { mulberry32 as prng } from '../src/exec/rng.ts';

@@ -11,10 +11,8 @@ import { PipelineCache } from '../gpu/pipelines.ts';
 import { nodeShaders } from '../gpu/shaders-node.ts';
 import { detectTimestampRegime, GpuTimer } from '../gpu/timer.ts';
 import { formatBandwidth, formatBytes, formatSeconds } from '../model/units.ts';
-import { calibrateDecodeModel, decodeModelSeconds } from '../serving/decode-model.ts';
-import { gpuEngine } from '../serving/gpu-engine.ts';
-import { runMetrics } from '../serving/metrics.ts';
-import { simulate } from '../serving/scheduler.ts';
+import { calibrateDecodeModel } from '../serving/decode-model.ts';
+import { serveOnGpu } from '../serving/serve-run.ts';
 import { cliContext } from './node-context.ts';
 import { parseServeArgs } from './serve-args.ts';
 
@@ -42,23 +40,18 @@ export async function runServe(argv: string[], out: (line: string) => void): Pro
       poolBlocks: args.blocks,
     });
     const model = await calibrateDecodeModel(decoder, timer);
-    const engine = gpuEngine(decoder, timer, args.requests, args.seed);
-    const run = await simulate(
+    const served = await serveOnGpu(
+      decoder,
+      timer,
+      model,
       args.scheduler,
       args.requests,
-      { blocks: args.blocks, blockTokens: args.blockTokens, maxBatch: args.maxBatch },
-      engine,
+      args.seed,
+      args.slo,
     );
-    const metrics = runMetrics(run, args.slo);
-    const decodes = engine.passes.filter((p) => p.kind === 'decode');
-    const errors = decodes.map(
-      (p) => (decodeModelSeconds(model, p.kv_tokens_read) - p.gpu_s) / p.gpu_s,
-    );
-    const modelError = {
-      median_abs: median(errors.map(Math.abs)),
-      worst_abs: Math.max(0, ...errors.map(Math.abs)),
-      median_signed: median(errors),
-    };
+    const { metrics, passes } = served;
+    const modelError = served.model_error;
+    const decodes = passes.filter((p) => p.kind === 'decode');
     const c = args.decoder;
     const w = args.workload;
     const pct = (x: number) => `${(100 * x).toFixed(1)} %`;
@@ -93,7 +86,7 @@ export async function runServe(argv: string[], out: (line: string) => void): Pro
       ['preemptions', `${metrics.preemptions} (by recompute)`],
       [
         'passes',
-        `${engine.passes.length - decodes.length} prefill, ${decodes.length} decode (median ${sec(median(decodes.map((p) => p.gpu_s)))})`,
+        `${passes.length - decodes.length} prefill, ${decodes.length} decode (median ${sec(median(decodes.map((p) => p.gpu_s)))})`,
       ],
     ];
     for (const [k, v] of rows) out(`  ${k.padEnd(22)} ${v}`);
@@ -118,7 +111,7 @@ export async function runServe(argv: string[], out: (line: string) => void): Pro
           max_batch: args.maxBatch,
           ...metrics,
           model: { ...model, error: modelError },
-          passes: engine.passes,
+          passes,
         },
         null,
         2,

@@ -10,6 +10,7 @@
 // Split over N ranks: query and KV heads by rank (Wq, Wk, Wv by columns, Wo by rows), W1 and b1
 // by columns, W2 by rows: each layer ends its attention and its MLP in one AllReduce each, as
 // Megatron puts them. Embeddings, norms and the LM head stay whole (on every rank).
+import { mulberry32 } from './rng.ts';
 
 export interface DecoderConfig {
   readonly layers: number;
@@ -92,14 +93,7 @@ export interface DecoderWeights {
 /** Seeded weights: uniform in [-1, 1) scaled by 1/sqrt(fan-in), norms' gains near 1. */
 export function decoderWeights(config: DecoderConfig, seed: number): DecoderWeights {
   checkDecoder(config);
-  let s = seed >>> 0 || 1;
-  const next = () => {
-    s ^= s << 13;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    s >>>= 0;
-    return s / 2 ** 32;
-  };
+  const next = mulberry32(seed);
   const matrix = (rows: number, cols: number, scale = 1 / Math.sqrt(rows)) =>
     Float32Array.from({ length: rows * cols }, () => (2 * next() - 1) * scale);
   const gain = (n: number) => Float32Array.from({ length: n }, () => 1 + 0.1 * (2 * next() - 1));

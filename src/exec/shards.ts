@@ -3,6 +3,7 @@
 // scattered and results gathered by reading that list, never by re-deriving the split.
 import type { LayerInfo, Plan, Shard } from '../plans/plan.ts';
 import { allocateBuffers, type RankBuffers } from './interpreter.ts';
+import { mulberry32 } from './rng.ts';
 
 /** Full row-major matrices by tensor name: tensors.X is m x k, ... */
 export type Tensors = Readonly<Record<string, Float32Array>>;
@@ -28,15 +29,7 @@ export function layerInputs(
   seed: number,
   values: 'float' | 'integer' = 'float',
 ): Record<string, Float32Array> {
-  let state = seed >>> 0 || 1;
-  const next = () => {
-    // xorshift32, uniform in [0, 1)
-    state ^= state << 13;
-    state ^= state >>> 17;
-    state ^= state << 5;
-    state >>>= 0;
-    return state / 2 ** 32;
-  };
+  const next = mulberry32(seed);
   const out: Record<string, Float32Array> = {};
   for (const name of layer.inputs) {
     const [rows, cols] = layer.tensors[name] as readonly [number, number];

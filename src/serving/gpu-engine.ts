@@ -7,7 +7,7 @@ import type { DecoderRow } from '../exec/decoder-cpu.ts';
 import type { DecoderGpu } from '../exec/decoder-gpu.ts';
 import type { GpuTimer } from '../gpu/timer.ts';
 import type { Batch, Engine } from './engine.ts';
-import { mulberry32 } from './rng.ts';
+import { mulberry32 } from '../exec/rng.ts';
 import type { Request } from './workload.ts';
 
 export interface GpuPass {

@@ -1,20 +1,7 @@
 // `fleetlab serve` bad input: exit 2 and one line naming the value and the rule, before any GPU.
-import { describe, expect, it, vi } from 'vitest';
-import { main } from '../../src/cli/main.ts';
+import { describe, expect, it } from 'vitest';
 import { parseServeArgs } from '../../src/cli/serve-args.ts';
-
-async function run(args: string): Promise<{ code: number; stderr: string[] }> {
-  const stderr: string[] = [];
-  const spy = vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => {
-    stderr.push(String(chunk));
-    return true;
-  });
-  try {
-    return { code: await main(args.split(' ').filter(Boolean)), stderr };
-  } finally {
-    spy.mockRestore();
-  }
-}
+import { runCli } from '../cli-run.ts';
 
 describe('fleetlab serve options', () => {
   it.each([
@@ -33,7 +20,7 @@ describe('fleetlab serve options', () => {
     ['serve --warp 9', /warp/],
     ['serve now', /serve takes no positional 'now'/],
   ])('%s exits 2', async (args, message) => {
-    const { code, stderr } = await run(args);
+    const { code, stderr } = await runCli(args);
     expect(code).toBe(2);
     expect(stderr).toHaveLength(1);
     expect(stderr[0]).toMatch(/^fleetlab: /);

@@ -1,21 +1,7 @@
 // `fleetlab tp` bad input: exit 2 and one line naming the value and the rule, before any GPU.
-import { describe, expect, it, vi } from 'vitest';
-import { main } from '../../src/cli/main.ts';
+import { describe, expect, it } from 'vitest';
 import { parseTpArgs } from '../../src/cli/tp-args.ts';
-
-async function run(args: string): Promise<{ code: number; stderr: string[] }> {
-  const stderr: string[] = [];
-  const spy = vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => {
-    stderr.push(String(chunk));
-    return true;
-  });
-  try {
-    const code = await main(args.split(' ').filter(Boolean));
-    return { code, stderr };
-  } finally {
-    spy.mockRestore();
-  }
-}
+import { runCli } from '../cli-run.ts';
 
 describe('fleetlab tp options', () => {
   it.each([
@@ -39,7 +25,7 @@ describe('fleetlab tp options', () => {
     ['tp --layout row --bogus 1', /bogus/],
     ['tp --layout row extra', /tp takes no positional 'extra'/],
   ])('%s exits 2', async (args, message) => {
-    const { code, stderr } = await run(args);
+    const { code, stderr } = await runCli(args);
     expect(code).toBe(2);
     expect(stderr).toHaveLength(1);
     expect(stderr[0]).toMatch(/^fleetlab: /);

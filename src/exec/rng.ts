@@ -1,6 +1,6 @@
-// Seeded random numbers for the serving workload: mulberry32 for uniforms (small, fast, good
-// enough for simulation; the same as test/prng.ts), and the few distributions a workload
-// needs, each built on it so that one seed fixes everything.
+// Seeded random numbers: mulberry32 for uniforms (small, fast, good enough for simulation and
+// test data: workloads, layer inputs, decoder weights, and tests through test/prng.ts), and
+// the few distributions a workload needs, each built on it so that one seed fixes everything.
 
 /** A uniform source in [0, 1). */
 export type Uniform = () => number;
