@@ -27,6 +27,7 @@ import { FabricScene } from '../../src/view/scene.ts';
 import { DEFAULT_STATE, VIEW_LIMITS, type ViewState } from '../../src/view/state.ts';
 import { describeStep } from '../../src/view/step-text.ts';
 import { Timeline } from '../../src/view/timeline.ts';
+import { flyPackets, Transport } from '../../src/view/transport.ts';
 import { parseState, serializeState } from '../../src/view/url-state.ts';
 import { mountSweep } from './sweep-panel.ts';
 
@@ -76,8 +77,6 @@ interface Shown {
 const session: Session = {};
 let shown: Shown | undefined;
 let state: ViewState;
-let playing = false;
-let animating = false;
 let generation = 0;
 
 /** Inputs of the plan: the preset's numbers where it has them, else seeded random values. */
@@ -143,8 +142,7 @@ function fabricFor(s: ViewState, plan: Plan) {
 /** Builds, runs and draws `next`; on any error the alert says why and the last scene stays. */
 async function load(next: ViewState): Promise<void> {
   const mine = ++generation;
-  playing = false;
-  playButton.textContent = '▶ play';
+  transport.stop();
   statusLine.textContent = 'Running the plan…';
   try {
     const plan = planFor(next);
@@ -277,60 +275,23 @@ async function animateStep(k: number, backward: boolean): Promise<void> {
     colour: chunkColour(op.chunk),
   }));
   caption.textContent = `${backward ? 'undoing ' : ''}${describeStep(shown.run.plan, k)}`;
-  animating = true;
-  const duration = 700 / Math.max(0.1, state.speed);
-  const t0 = performance.now();
-  await new Promise<void>((done) => {
-    const frame = () => {
-      const t = Math.min(1, (performance.now() - t0) / duration);
-      scene?.setPackets(packets, backward ? 1 - t : t);
-      scene?.render();
-      if (t < 1) requestAnimationFrame(frame);
-      else done();
-    };
-    requestAnimationFrame(frame);
-  });
-  animating = false;
+  await flyPackets(scene, packets, 700 / Math.max(0.1, state.speed), backward);
 }
 
-async function stepForward(): Promise<void> {
-  if (!shown || animating || state.step >= shown.run.plan.steps.length) return;
-  const k = state.step;
-  await animateStep(k, false);
-  state = { ...state, step: k + 1 };
-  writeUrl();
-  drawStep(state.step);
-}
-
-/** One step back: the buffers return at once, and the step's packets fly home. */
-async function stepBack(): Promise<void> {
-  if (!shown || animating || state.step === 0) return;
-  const k = state.step - 1;
-  state = { ...state, step: k };
-  writeUrl();
-  drawStep(k);
-  await animateStep(k, true);
-  drawStep(k);
-}
-
-function reset(): void {
-  playing = false;
-  playButton.textContent = '▶ play';
-  state = { ...state, step: 0 };
-  writeUrl();
-  drawStep(0);
-}
-
-async function play(): Promise<void> {
-  playing = !playing;
-  playButton.textContent = playing ? '⏸ pause' : '▶ play';
-  while (playing && shown && state.step < shown.run.plan.steps.length) {
-    await stepForward();
-    await new Promise((r) => setTimeout(r, 250 / Math.max(0.1, state.speed)));
-  }
-  playing = false;
-  playButton.textContent = '▶ play';
-}
+const transport = new Transport(
+  {
+    count: () => shown?.run.plan.steps.length ?? 0,
+    current: () => state.step,
+    show: (k) => {
+      state = { ...state, step: k };
+      writeUrl();
+      drawStep(k);
+    },
+    animate: animateStep,
+    speed: () => state.speed,
+  },
+  playButton,
+);
 
 let writingUrl = false;
 function writeUrl(): void {
@@ -432,18 +393,18 @@ let gui: ReturnType<typeof makeGui>;
 // Start
 
 function bindKeys(): void {
-  $('reset').addEventListener('click', reset);
-  $('back').addEventListener('click', () => void stepBack());
-  $('forward').addEventListener('click', () => void stepForward());
-  playButton.addEventListener('click', () => void play());
+  $('reset').addEventListener('click', () => transport.reset());
+  $('back').addEventListener('click', () => void transport.back());
+  $('forward').addEventListener('click', () => void transport.forward());
+  playButton.addEventListener('click', () => void transport.togglePlay());
   document.addEventListener('keydown', (e) => {
     if (e.target instanceof HTMLInputElement || e.target instanceof HTMLSelectElement) return;
     const actions: Record<string, () => void> = {
-      ' ': () => void stepForward(),
-      ArrowRight: () => void stepForward(),
-      ArrowLeft: () => void stepBack(),
-      p: () => void play(),
-      r: reset,
+      ' ': () => void transport.forward(),
+      ArrowRight: () => void transport.forward(),
+      ArrowLeft: () => void transport.back(),
+      p: () => void transport.togglePlay(),
+      r: () => transport.reset(),
       f: () =>
         void (document.fullscreenElement
           ? document.exitFullscreen()

@@ -35,6 +35,7 @@ import {
   type TpState,
 } from '../../src/view/tp-state.ts';
 import { mountScalingSweep, specOf } from '../../src/view/tp-sweep-panel.ts';
+import { flyPackets, Transport } from '../../src/view/transport.ts';
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 const [alertBox, statusLine, caption, counter, labels] = [
@@ -67,7 +68,7 @@ interface Shown {
 const session: Session = {};
 let shown: Shown | undefined;
 let state: TpState;
-let [playing, animating, generation] = [false, false, 0];
+let generation = 0;
 
 function showAlert(message: string): void {
   alertBox.textContent = message;
@@ -85,8 +86,7 @@ function clearAlert(): void {
 /** Builds, runs, checks and draws `next`; on failure the alert says why and the last scene stays. */
 async function load(next: TpState): Promise<void> {
   const mine = ++generation;
-  playing = false;
-  playButton.textContent = '▶ play';
+  transport.stop();
   statusLine.textContent = 'Running the layer…';
   try {
     const plan = tensorParallel(specOf(next));
@@ -203,59 +203,23 @@ async function animateStep(k: number, backward: boolean): Promise<void> {
   }));
   caption.textContent = `${backward ? 'undoing ' : ''}${captionOf(run.plan, k)}`;
   drawMatrices(matrices, run.plan, stepFocus(run.plan, k + 1));
-  animating = true;
-  const duration = 700 / Math.max(0.1, state.speed);
-  const t0 = performance.now();
-  await new Promise<void>((done) => {
-    const frame = () => {
-      const t = Math.min(1, (performance.now() - t0) / duration);
-      scene?.setPackets(packets, backward ? 1 - t : t);
-      scene?.render();
-      if (t < 1) requestAnimationFrame(frame);
-      else done();
-    };
-    requestAnimationFrame(frame);
-  });
-  animating = false;
+  await flyPackets(scene, packets, 700 / Math.max(0.1, state.speed), backward);
 }
 
-async function stepForward(): Promise<void> {
-  if (!shown || animating || state.step >= shown.run.plan.steps.length) return;
-  const k = state.step;
-  await animateStep(k, false);
-  state = { ...state, step: k + 1 };
-  writeUrl();
-  drawStep(state.step);
-}
-
-async function stepBack(): Promise<void> {
-  if (!shown || animating || state.step === 0) return;
-  const k = state.step - 1;
-  state = { ...state, step: k };
-  writeUrl();
-  drawStep(k);
-  await animateStep(k, true);
-  drawStep(k);
-}
-
-function reset(): void {
-  playing = false;
-  playButton.textContent = '▶ play';
-  state = { ...state, step: 0 };
-  writeUrl();
-  drawStep(0);
-}
-
-async function play(): Promise<void> {
-  playing = !playing;
-  playButton.textContent = playing ? '⏸ pause' : '▶ play';
-  while (playing && shown && state.step < shown.run.plan.steps.length) {
-    await stepForward();
-    await new Promise((r) => setTimeout(r, 250 / Math.max(0.1, state.speed)));
-  }
-  playing = false;
-  playButton.textContent = '▶ play';
-}
+const transport = new Transport(
+  {
+    count: () => shown?.run.plan.steps.length ?? 0,
+    current: () => state.step,
+    show: (k) => {
+      state = { ...state, step: k };
+      writeUrl();
+      drawStep(k);
+    },
+    animate: animateStep,
+    speed: () => state.speed,
+  },
+  playButton,
+);
 
 let writingUrl = false;
 function writeUrl(): void {
@@ -340,18 +304,18 @@ let gui: ReturnType<typeof makeGui>;
 // Start
 
 function bindKeys(): void {
-  $('reset').addEventListener('click', reset);
-  $('back').addEventListener('click', () => void stepBack());
-  $('forward').addEventListener('click', () => void stepForward());
-  playButton.addEventListener('click', () => void play());
+  $('reset').addEventListener('click', () => transport.reset());
+  $('back').addEventListener('click', () => void transport.back());
+  $('forward').addEventListener('click', () => void transport.forward());
+  playButton.addEventListener('click', () => void transport.togglePlay());
   document.addEventListener('keydown', (e) => {
     if (e.target instanceof HTMLInputElement || e.target instanceof HTMLSelectElement) return;
     const actions: Record<string, () => void> = {
-      ' ': () => void stepForward(),
-      ArrowRight: () => void stepForward(),
-      ArrowLeft: () => void stepBack(),
-      p: () => void play(),
-      r: reset,
+      ' ': () => void transport.forward(),
+      ArrowRight: () => void transport.forward(),
+      ArrowLeft: () => void transport.back(),
+      p: () => void transport.togglePlay(),
+      r: () => transport.reset(),
       f: () =>
         void (document.fullscreenElement
           ? document.exitFullscreen()

@@ -5,9 +5,9 @@
 // it had. Time is the GPU's: the seconds each pass took by its timestamps.
 import type { DecoderRow } from '../exec/decoder-cpu.ts';
 import type { DecoderGpu } from '../exec/decoder-gpu.ts';
+import { mulberry32 } from '../exec/rng.ts';
 import type { GpuTimer } from '../gpu/timer.ts';
 import type { Batch, Engine } from './engine.ts';
-import { mulberry32 } from '../exec/rng.ts';
 import type { Request } from './workload.ts';
 
 export interface GpuPass {
