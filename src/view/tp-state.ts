@@ -7,10 +7,12 @@
 //
 // Keys are read in the order the layer needs them: the shape and the collective before the
 // rank count, which must split them (tensorParallel's own RangeError says why it does not).
-import { FABRIC_PRESETS, fabricPreset } from '../fabric/fabric-presets.ts';
+
+import { FABRIC_PRESETS } from '../fabric/fabric-presets.ts';
 import { LAYOUTS, type Layout } from '../plans/plan.ts';
 import { ALGORITHMS } from '../plans/registry.ts';
 import { LAYOUT_COMMS, type TpComm, tensorParallel } from '../plans/tensor-parallel.ts';
+import { fabricMisfit, readHashPairs } from './url-hash.ts';
 
 export interface TpState {
   /** A preset's name while the scene is still the preset's, else ''. */
@@ -251,14 +253,7 @@ const FIELDS: { readonly [K in Key]: Field<K> } = {
       'fabric',
       FABRIC_PRESETS.map((f) => f.name),
     ),
-    misfit: (name, s) => {
-      try {
-        fabricPreset(name).build(s.ranks);
-        return undefined;
-      } catch (e) {
-        return `cannot hold ${s.ranks} ranks (${(e as Error).message})`;
-      }
-    },
+    misfit: (name, s) => fabricMisfit(name, s.ranks),
     first: () => 'nvswitch',
   },
   step: {
@@ -283,26 +278,6 @@ export interface ParsedTpState {
   readonly state: TpState;
   /** One line per bad key or value. */
   readonly errors: readonly string[];
-}
-
-function readPairs(hash: string, errors: string[]): Map<string, string> {
-  const pairs = new Map<string, string>();
-  for (const part of hash.replace(/^#/, '').split('&')) {
-    if (part === '') continue;
-    const at = part.indexOf('=');
-    let key: string;
-    let value: string;
-    try {
-      key = decodeURIComponent(at < 0 ? part : part.slice(0, at));
-      value = at < 0 ? '' : decodeURIComponent(part.slice(at + 1));
-    } catch {
-      errors.push(`'${part}' in the URL is not valid percent-encoding; ignored`);
-      continue;
-    }
-    if ((TP_URL_KEYS as readonly string[]).includes(key)) pairs.set(key, value);
-    else errors.push(`unknown key '${key}' (keys: ${TP_URL_KEYS.join(', ')}); ignored`);
-  }
-  return pairs;
 }
 
 function baseState(text: string | undefined, errors: string[]): TpState {
@@ -360,7 +335,7 @@ function resolve<K extends Key>(
  */
 export function parseTpState(hash: string, previous?: TpState): ParsedTpState {
   const errors: string[] = [];
-  const pairs = readPairs(hash, errors);
+  const pairs = readHashPairs(hash, TP_URL_KEYS, errors);
   let s = baseState(pairs.get('preset'), errors);
   for (const key of TP_FIELD_KEYS) {
     // A layout named in the URL brings its own collective, and a collective its algorithm,

@@ -1,13 +1,15 @@
 // One entry per URL key: how its text becomes a value, what the rest of the state allows, and
 // how the value is written back. url-state.ts walks these in order; a value that fails says
 // why in words naming what is allowed, and the parser keeps an earlier value for that key.
-import { FABRIC_PRESETS, fabricPreset } from '../fabric/fabric-presets.ts';
+
+import { FABRIC_PRESETS } from '../fabric/fabric-presets.ts';
 import { parseBandwidth, parseByteSize, parseTime } from '../model/units-parse.ts';
 import { DTYPE_INFO, DTYPES, REDOPS } from '../plans/dtype.ts';
 import { COLLECTIVES, type Collective } from '../plans/plan.ts';
 import { ALGORITHMS } from '../plans/registry.ts';
 import { CONTROLS, type Control, VIEW_LIMITS, type ViewState } from './state.ts';
 import { bandwidthText, sizeText, timeText } from './url-format.ts';
+import { fabricMisfit } from './url-hash.ts';
 
 /** The keys after preset, in the order they are read and written (ViewState's names). */
 export const FIELD_KEYS = [
@@ -99,14 +101,7 @@ export const FIELDS: { readonly [K in FieldKey]: Field<K> } = {
       'fabric',
       FABRIC_PRESETS.map((p) => p.name),
     ),
-    misfit: (name, s) => {
-      try {
-        fabricPreset(name).build(s.ranks);
-        return undefined;
-      } catch (e) {
-        return `cannot hold ${s.ranks} ranks (${(e as Error).message})`;
-      }
-    },
+    misfit: (name, s) => fabricMisfit(name, s.ranks),
     // A switch holds any number of ranks.
     first: () => 'nvswitch',
     write: String,

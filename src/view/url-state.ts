@@ -15,6 +15,7 @@
 import { findViewPreset, markPreset, sameScene, VIEW_PRESETS } from './presets.ts';
 import { DEFAULT_STATE, type ViewState } from './state.ts';
 import { FIELD_KEYS, FIELDS, type FieldKey } from './url-fields.ts';
+import { readHashPairs } from './url-hash.ts';
 
 export const URL_KEYS = ['preset', ...FIELD_KEYS] as const;
 
@@ -22,27 +23,6 @@ export interface ParsedState {
   readonly state: ViewState;
   /** One sentence per bad key or value, for the page's role="alert" element. */
   readonly errors: readonly string[];
-}
-
-/** The key=value pairs of a hash ('#a=1&b=2', with or without '#'); a repeated key's last wins. */
-function readPairs(hash: string, errors: string[]): Map<string, string> {
-  const pairs = new Map<string, string>();
-  for (const part of hash.replace(/^#/, '').split('&')) {
-    if (part === '') continue;
-    const at = part.indexOf('=');
-    let key: string;
-    let value: string;
-    try {
-      key = decodeURIComponent(at < 0 ? part : part.slice(0, at));
-      value = at < 0 ? '' : decodeURIComponent(part.slice(at + 1));
-    } catch {
-      errors.push(`'${part}' in the URL is not valid percent-encoding; ignored`);
-      continue;
-    }
-    if ((URL_KEYS as readonly string[]).includes(key)) pairs.set(key, value);
-    else errors.push(`unknown key '${key}' (keys: ${URL_KEYS.join(', ')}); ignored`);
-  }
-  return pairs;
 }
 
 /** The state preset=`text` starts from; DEFAULT_STATE without the key, none for ''. */
@@ -115,7 +95,7 @@ function resolve<K extends FieldKey>(
  */
 export function parseState(hash: string, previous?: ViewState): ParsedState {
   const errors: string[] = [];
-  const pairs = readPairs(hash, errors);
+  const pairs = readHashPairs(hash, URL_KEYS, errors);
   let state: ViewState = baseState(pairs.get('preset'), previous, errors);
   for (const key of FIELD_KEYS) {
     const quiet = key === 'algorithm' && pairs.has('collective');
