@@ -1,6 +1,6 @@
 // Appends the keys and values of this forward pass's tokens to a rank's paged KV cache: row r
 // (sequence seq, position pos) goes to slot pos % BLOCK of block block_table[seq][pos / BLOCK],
-// the layout shaders/paged-attention.wgsl reads ([slot][kv head][head dim]). The block table
+// the layout shaders/attention.wgsl reads through attention-paged.wgsl ([slot][kv head][head dim]). The block table
 // comes from the KV pool's allocator (src/serving/), which gave the sequence its blocks.
 struct Params {
   rows: u32,

@@ -1,4 +1,4 @@
-// The CPU oracle of attention (shaders/paged-attention.wgsl): softmax(q k^T * scale) v per query
+// The CPU oracle of attention (shaders/attention.wgsl with attention-paged.wgsl): softmax(q k^T * scale) v per query
 // row and head, causal, grouped-query, computed in f64 from each sequence's contiguous keys and
 // values. The GPU's paged kernel must match it within the bound below.
 //

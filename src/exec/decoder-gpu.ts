@@ -131,7 +131,11 @@ export class DecoderGpu {
       MATMUL_CONFIG.tiled,
     );
     const kvWrite = await program('kv-write', shaders('kv-write'), { WG });
-    const attention = await program('paged-attention', shaders('paged-attention'), { WG });
+    const attention = await program(
+      'paged-attention',
+      compose(shaders, ['attention-paged', 'attention']),
+      { WG },
+    );
     const add = await program('add-partials', shaders('add-partials'), { WG });
     const geluWidth = biasGeluWidth(f);
     const gelu = await program(

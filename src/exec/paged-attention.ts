@@ -1,4 +1,4 @@
-// Attention through a paged KV cache on the GPU (shaders/paged-attention.wgsl): the pools,
+// Attention through a paged KV cache on the GPU (shaders/attention.wgsl with attention-paged.wgsl): the pools,
 // block table, query rows and queries in, the attention output read back. The CPU oracle is
 // src/exec/cpu-attention.ts; the paging itself (which blocks a sequence owns) is the KV pool's
 // business (src/serving/), this only reads through the table it is given.
@@ -6,7 +6,7 @@ import { createBuffer, readBuffer } from '../gpu/buffers.ts';
 import type { GpuContext } from '../gpu/device.ts';
 import { LimitError, withErrorScopes } from '../gpu/errors.ts';
 import type { PipelineCache } from '../gpu/pipelines.ts';
-import type { ShaderLibrary } from '../gpu/shader-library.ts';
+import { compose, type ShaderLibrary } from '../gpu/shader-library.ts';
 import { type AttentionShape, checkAttentionShape, type QueryRow } from './cpu-attention.ts';
 
 export const ATTENTION_WG = 64;
@@ -94,9 +94,13 @@ export async function pagedAttention(
   const { maxContext } = check(ctx, x);
   const { qHeads, kvHeads, headDim } = x.shape;
   if (x.rows.length === 0) return new Float32Array(0);
-  const program = await cache.compute('paged-attention', shaders('paged-attention'), {
-    WG: ATTENTION_WG,
-  });
+  const program = await cache.compute(
+    'paged-attention',
+    compose(shaders, ['attention-paged', 'attention']),
+    {
+      WG: ATTENTION_WG,
+    },
+  );
   const storage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC;
   const made: GPUBuffer[] = [];
   const make = async (label: string, data: ArrayBufferView<ArrayBuffer> | number) => {

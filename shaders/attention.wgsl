@@ -1,4 +1,5 @@
-// Attention through a paged KV cache (vLLM's PagedAttention, Kwon et al. 2023), f32. The cache
+// Causal attention, f32, through a paged KV cache (vLLM's PagedAttention, Kwon et al. 2023) or a
+// contiguous one (a tensor-parallel layer's own K and V). The paged cache
 // is a pool of blocks, each BLOCK tokens x kv_heads x head_dim, for keys and for values; a
 // sequence's block table lists its blocks in token order, so token t of sequence s lives in
 // block block_table[s * max_blocks + t / BLOCK], slot t % BLOCK.
@@ -17,50 +18,26 @@
 //   3. output: invocation i computes out_d = sum_t exp(s_t - max) v_t,d / sum for d = i,
 //      i + WG, ... (the sum in t order).
 
-struct Params {
-  q_heads: u32,
-  kv_heads: u32,
-  head_dim: u32,
-  block_tokens: u32,
-  max_blocks: u32,
-  // Scratch row stride: the longest context any query row attends to.
-  max_context: u32,
-  scale: f32,
-  _pad: u32,
-}
-
-struct QueryRow {
-  seq: u32,
-  pos: u32,
-}
-
-@group(0) @binding(0) var<storage, read> q: array<f32>;
-@group(0) @binding(1) var<storage, read> k_pool: array<f32>;
-@group(0) @binding(2) var<storage, read> v_pool: array<f32>;
-@group(0) @binding(3) var<storage, read> block_table: array<u32>;
-@group(0) @binding(4) var<storage, read> rows: array<QueryRow>;
-@group(0) @binding(5) var<storage, read_write> scores: array<f32>;
-@group(0) @binding(6) var<storage, read_write> attn_out: array<f32>;
-@group(0) @binding(7) var<uniform> params: Params;
+// Params, the buffers and the accessors (load_q, load_k, load_v, load_score, store_score,
+// store_out, query_row, token_slot) come from attention-paged.wgsl (a paged KV cache, its block
+// table and query rows: the serving decoder) or attention-arena.wgsl (one sequence's
+// contiguous Q, K, V in a plan's arena, query row r at position r: a tensor-parallel layer).
 
 override WG: u32 = 64u;
 
 var<workgroup> partial_max: array<f32, WG>;
 var<workgroup> partial_sum: array<f32, WG>;
 
-// Where token t's vector for KV head `kvh` starts in a pool.
+// Where token t's vector for KV head `kvh` starts among the keys (and values).
 fn kv_base(seq: u32, t: u32, kvh: u32) -> u32 {
-  // (Not named 'block': wgsl_reflect takes that for a keyword.)
-  let page = block_table[seq * params.max_blocks + t / params.block_tokens];
-  let slot = page * params.block_tokens + t % params.block_tokens;
-  return (slot * params.kv_heads + kvh) * params.head_dim;
+  return (token_slot(seq, t) * params.kv_heads + kvh) * params.head_dim;
 }
 
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) li: u32) {
   let row_index = wid.y;
   let head = wid.x;
-  let row = rows[row_index];
+  let row = query_row(row_index);
   let d = params.head_dim;
   let kvh = head / (params.q_heads / params.kv_heads);
   let q_base = (row_index * params.q_heads + head) * d;
@@ -73,10 +50,10 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) li: 
     let base = kv_base(row.seq, t, kvh);
     var dot = 0.0;
     for (var i = 0u; i < d; i++) {
-      dot = dot + q[q_base + i] * k_pool[base + i];
+      dot = dot + load_q(q_base + i) * load_k(base + i);
     }
     let s = dot * params.scale;
-    scores[s_base + t] = s;
+    store_score(s_base + t, s);
     m = max(m, s);
   }
   partial_max[li] = m;
@@ -92,8 +69,8 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) li: 
   // 2. exp(s - max), kept in the scratch row, and their sum
   var sum = 0.0;
   for (var t = li; t < n; t += WG) {
-    let e = exp(scores[s_base + t] - row_max);
-    scores[s_base + t] = e;
+    let e = exp(load_score(s_base + t) - row_max);
+    store_score(s_base + t, e);
     sum = sum + e;
   }
   partial_sum[li] = sum;
@@ -112,8 +89,8 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) li: 
   for (var i = li; i < d; i += WG) {
     var acc = 0.0;
     for (var t = 0u; t < n; t++) {
-      acc = acc + scores[s_base + t] * v_pool[kv_base(row.seq, t, kvh) + i];
+      acc = acc + load_score(s_base + t) * load_v(kv_base(row.seq, t, kvh) + i);
     }
-    attn_out[q_base + i] = acc * inv;
+    store_out(q_base + i, acc * inv);
   }
 }
