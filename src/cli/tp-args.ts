@@ -17,17 +17,19 @@ import { parseBandwidth, parseTime } from './units-parse.ts';
 
 export const SWEEP_RANKS = [1, 2, 4, 8] as const;
 
-export const TP_USAGE = `usage: fleetlab tp --layout column|row|mlp [options]
+export const TP_USAGE = `usage: fleetlab tp --layout column|row|mlp|attention [options]
 A tensor-parallel layer (Megatron-LM) run as WGSL across simulated ranks on this GPU, checked
 against the unsharded layer, timed three ways: measured (all ranks on this GPU), emulated (N
 devices as fast as this GPU, communication priced on a fabric) and analytic (the Fleet Law:
 T_1 / N + the collective's closed form). X is M x K.
   --layout L     column: Y = X W, W (K x N2) split by columns, no communication (or all-gather);
                  row: X and W (K x N2) split along K, partial sums all-reduced;
-                 mlp: Y = GeLU(X W1 + b1) W2, W1 K x N2 by columns, W2 N2 x K by rows, one all-reduce
+                 mlp: Y = GeLU(X W1 + b1) W2, W1 K x N2 by columns, W2 N2 x K by rows, one all-reduce;
+                 attention: causal self-attention of N2 heads of K/N2, heads split over ranks
+                 (Wq, Wk, Wv by columns, Wo by rows), one all-reduce
   --ranks N      ranks (default 2; 1..${MAX_TP_RANKS}); the split dimension must be a multiple of N
   --m M --k K --n N2   the shape (defaults 128, 256, 512; each 1..${MAX_TP_DIM})
-  --comm C       column: none (default) or allgather; row, mlp: allreduce (default) or
+  --comm C       column: none (default) or allgather; row, mlp, attention: allreduce (default) or
                  reducescatter (sequence parallelism: M must be a multiple of N)
   --algo A       the collective's algorithm (default ring)
   --fabric P     where the emulated ranks talk (default nvswitch): nvswitch, nvlink-ring, pcie4,

@@ -22,6 +22,9 @@ const fixed = (x: number, d: number) => (Number.isFinite(x) ? x.toFixed(d) : '-'
 function describeLayer(layer: LayerInfo): string {
   const { m, k, n } = layer;
   const comm = layer.comm ? `${layer.comm.collective} ${layer.comm.algorithm}` : 'no communication';
+  if (layer.layout === 'attention') {
+    return `attention, causal, X ${m}x${k}, ${n} heads of ${k / n} (Wq, Wk, Wv by columns: whole heads a rank; Wo by rows), then ${comm}`;
+  }
   if (layer.layout === 'mlp') {
     return `MLP Y = GeLU(X W1 + b1) W2, X ${m}x${k}, W1 ${k}x${n} by columns, W2 ${n}x${k} by rows, then ${comm}`;
   }

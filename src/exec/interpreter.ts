@@ -4,6 +4,7 @@
 
 import { DTYPE_INFO, type ElementArray } from '../plans/dtype.ts';
 import type { BufferName, KernelOp, Plan, Region } from '../plans/plan.ts';
+import { attentionCpu } from './cpu-attention.ts';
 import { biasGeluCpu } from './cpu-bias-gelu.ts';
 import { applyElementwise } from './cpu-elementwise.ts';
 import { matmulCpu } from './cpu-matmul.ts';
@@ -59,14 +60,26 @@ export function interpret(
 }
 
 /**
- * A kernel on the CPU: the matmul and bias-GeLU oracles (src/exec/cpu-matmul.ts,
- * cpu-bias-gelu.ts). The GPU's kernels round differently (fma, tanh), so GPU tests compare a
+ * A kernel on the CPU: the matmul, bias-GeLU and attention oracles (src/exec/cpu-matmul.ts,
+ * cpu-bias-gelu.ts, cpu-attention.ts). The GPU's kernels round differently (fma, tanh), so GPU tests compare a
  * plan with kernels within those oracles' tolerances, bit for bit only on integer data.
  */
 function runKernel(op: KernelOp, own: RankBuffers[number]): void {
   const view = (g: Region) => own[g.buffer].subarray(g.offset, g.offset + g.count);
   if (op.kernel === 'matmul') {
     view(op.c).set(matmulCpu(view(op.a), view(op.b), op.m, op.k, op.n));
+  } else if (op.kernel === 'attention') {
+    // One sequence, token t attending to 0..t. The scores scratch is left as it was: it is
+    // working space, not a result.
+    const { tokens, heads, headDim } = op;
+    const rows = Array.from({ length: tokens }, (_, pos) => ({ seq: 0, pos }));
+    const kv = {
+      keys: view(op.k) as Float32Array,
+      values: view(op.v) as Float32Array,
+      length: tokens,
+    };
+    const shape = { qHeads: heads, kvHeads: heads, headDim };
+    view(op.out).set(attentionCpu(shape, [kv], rows, view(op.q) as Float32Array).out);
   } else {
     view(op.y).set(biasGeluCpu(view(op.x), view(op.bias), op.m, op.n));
   }

@@ -1,7 +1,7 @@
-// A plan's kernel ops (matmul, bias + GeLU) as dispatches on the arena that holds the rank's
+// A plan's kernel ops (matmul, bias + GeLU, attention) as dispatches on the arena that holds the rank's
 // buffers: the kernels of src/exec/matmul.ts and bias-gelu.ts, composed with the arena binding
-// files (shaders/matmul-arena.wgsl, bias-gelu-arena.wgsl) so A, B, C are regions of one
-// storage buffer at offsets given in a uniform. Each kernel op has its own 256 B uniform slot.
+// files (shaders/matmul-arena.wgsl, bias-gelu-arena.wgsl, attention-arena.wgsl) so their
+// operands are regions of one storage buffer at offsets given in a uniform. Each kernel op has its own 256 B uniform slot.
 import type { GpuContext } from '../gpu/device.ts';
 import { withErrorScopes } from '../gpu/errors.ts';
 import type { PipelineCache } from '../gpu/pipelines.ts';
@@ -9,6 +9,7 @@ import { compose, type ShaderLibrary, specialize } from '../gpu/shader-library.t
 import type { BiasGeluOp, KernelOp, Region } from '../plans/plan.ts';
 import { BIAS_GELU_WG, biasGeluGrid, biasGeluWidth } from './bias-gelu.ts';
 import { MATMUL_CONFIG, type MatmulKernel, matmulBlock } from './matmul.ts';
+import { ATTENTION_WG } from './paged-attention.ts';
 
 /** Bytes of one kernel's uniform slot (WebGPU's minUniformBufferOffsetAlignment at most). */
 export const KERNEL_UNIFORM_BYTES = 256;
@@ -24,6 +25,14 @@ export interface KernelDispatch {
 export function kernelUniform(op: KernelOp, at: (g: Region) => number): Uint32Array<ArrayBuffer> {
   if (op.kernel === 'matmul') {
     return new Uint32Array([op.m, op.k, op.n, 0, at(op.a), at(op.b), at(op.c), 0]);
+  }
+  if (op.kernel === 'attention') {
+    // attention-arena.wgsl's Params: one sequence of `tokens`, MHA (kv heads = heads).
+    const words = new Uint32Array(16);
+    words.set([op.heads, op.heads, op.headDim, 1, 1, op.tokens]);
+    new Float32Array(words.buffer, 24, 1)[0] = 1 / Math.sqrt(op.headDim);
+    words.set([at(op.q), at(op.k), at(op.v), at(op.scores), at(op.out)], 8);
+    return words;
   }
   const width = laneWidth(op, at);
   return new Uint32Array([
@@ -56,7 +65,14 @@ export async function kernelDispatch(
 ): Promise<KernelDispatch> {
   let program: Awaited<ReturnType<PipelineCache['compute']>>;
   let workgroups: [number, number, number];
-  if (op.kernel === 'matmul') {
+  if (op.kernel === 'attention') {
+    program = await cache.compute(
+      'attention (arena)',
+      compose(shaders, ['attention-arena', 'attention']),
+      { WG: ATTENTION_WG },
+    );
+    workgroups = [op.heads, op.tokens, 1];
+  } else if (op.kernel === 'matmul') {
     program = await cache.compute(
       `matmul-${matmulKernel} (arena)`,
       compose(shaders, ['matmul-arena', `matmul-${matmulKernel}`]),
@@ -87,7 +103,7 @@ export async function kernelDispatch(
           { binding: 0, resource: { buffer: arena } },
           {
             binding: 1,
-            resource: { buffer: uniform.buffer, offset: uniform.offset, size: 32 },
+            resource: { buffer: uniform.buffer, offset: uniform.offset, size: 64 },
           },
         ],
       }),

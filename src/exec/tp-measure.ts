@@ -36,7 +36,7 @@ export interface TpMeasurement {
   /** Of emulated.total_s: the kernel steps (slowest rank) and the rest (communication). */
   readonly compute_s: number;
   readonly comm_s: number;
-  /** FLOPs of every rank's kernels together (2 m k n per matmul). */
+  /** FLOPs of every rank's kernels together (2 m k n per matmul, causal attention's). */
   readonly flops: number;
 }
 
@@ -58,6 +58,10 @@ export function layerFlops(plan: Plan): number {
   for (const step of plan.steps) {
     for (const op of step.kernels ?? []) {
       if (op.kernel === 'matmul') flops += 2 * op.m * op.k * op.n;
+      // Causal: q . k and p v over t + 1 tokens for token t, 2 flops a multiply-add each.
+      if (op.kernel === 'attention') {
+        flops += 4 * op.heads * op.headDim * ((op.tokens * (op.tokens + 1)) / 2);
+      }
     }
   }
   return flops;

@@ -47,7 +47,7 @@ export interface Op {
  * them: a move has a link and bytes, a kernel has a rank and flops, and every reader of a
  * plan (executor, pricer, view) treats the two differently.
  */
-export type KernelOp = MatmulOp | BiasGeluOp;
+export type KernelOp = MatmulOp | BiasGeluOp | AttentionOp;
 
 /** C (m x n) = A (m x k) x B (k x n). */
 export interface MatmulOp {
@@ -74,6 +74,25 @@ export interface BiasGeluOp {
   readonly n: number;
 }
 
+/**
+ * Causal multi-head attention over one sequence of `tokens` tokens: out = softmax(q k^T /
+ * sqrt(headDim)) v per head, token t attending to tokens 0..t. q, k, v and out are [token][head]
+ * [headDim] (a projection's row-major output); scores is scratch of tokens x heads x tokens.
+ */
+export interface AttentionOp {
+  readonly kind: 'kernel';
+  readonly kernel: 'attention';
+  readonly rank: number;
+  readonly q: Region;
+  readonly k: Region;
+  readonly v: Region;
+  readonly scores: Region;
+  readonly out: Region;
+  readonly tokens: number;
+  readonly heads: number;
+  readonly headDim: number;
+}
+
 export interface Step {
   /** What the step belongs to, e.g. 'reduce-scatter', 'all-gather', 'fold-in'. */
   readonly phase: string;
@@ -84,7 +103,7 @@ export interface Step {
 }
 
 /** The tensor-parallel layouts (Megatron-LM) a plan can carry out. */
-export const LAYOUTS = ['column', 'row', 'mlp'] as const;
+export const LAYOUTS = ['column', 'row', 'mlp', 'attention'] as const;
 export type Layout = (typeof LAYOUTS)[number];
 
 /**
@@ -105,7 +124,8 @@ export interface Shard {
 /** What a tensor-parallel plan computes, on which logical matrices. */
 export interface LayerInfo {
   readonly layout: Layout;
-  /** X is m x k; the layer's weight is k x n (mlp: W1 k x n, W2 n x k). */
+  /** X is m x k; the layer's weight is k x n (mlp: W1 k x n, W2 n x k; attention: n heads
+   * of k / n, Wq, Wk, Wv, Wo all k x k). */
   readonly m: number;
   readonly k: number;
   readonly n: number;

@@ -11,6 +11,9 @@
 //   mlp     Y = GeLU(X W1 + b1) W2: W1 (k x n) by columns with b1, W2 (n x k) by rows; the
 //           hidden activations never leave their rank and one AllReduce ends the layer.
 //           (Megatron adds W2's bias once after the AllReduce; it is left out here.)
+//   attention  Y = concat_h softmax(Q_h K_h^T / sqrt(d_h)) V_h . Wo, causal, n heads of k/n:
+//           Wq, Wk, Wv split by columns (whole heads per rank), Wo by rows; each rank's heads
+//           never leave it, and one AllReduce adds the ranks' partial outputs.
 //
 // Buffers per rank: 'send' holds the inputs (X or its shard, the weight shards, b1), each on a
 // 64-element boundary (vec4 and binding aligned); 'recv' holds the hidden activations (mlp)
@@ -54,12 +57,15 @@ export const LAYOUT_COMMS: Readonly<Record<Layout, readonly TpComm[]>> = {
   column: ['none', 'allgather'],
   row: ['allreduce', 'reducescatter'],
   mlp: ['allreduce', 'reducescatter'],
+  attention: ['allreduce', 'reducescatter'],
 };
 
 // Largest matrix side; also keeps every index of a rank's buffers well inside u32.
 export const MAX_TP_DIM = 65_536;
 export const MAX_TP_RANKS = 64;
 const ALIGN = 64;
+// Attention's scratch of scores per rank, m x m x heads a rank (64 M floats: 256 MiB).
+const MAX_SCORES = 2 ** 26;
 
 const align = (x: number) => Math.ceil(x / ALIGN) * ALIGN;
 
@@ -86,12 +92,25 @@ function checkSpec(spec: TensorParallelSpec): Required<TensorParallelSpec> {
       `a ${layout} layer ends in ${LAYOUT_COMMS[layout].join(' or ')}, not ${comm}`,
     );
   }
-  // What the split needs to divide: the weight's columns (column, mlp) or rows (row).
+  // What the split needs to divide: the weight's columns (column, mlp), rows (row), heads.
   const [dim, size] = layout === 'row' ? ['k', k] : ['n', n];
   if (size % p !== 0) {
     throw new RangeError(
       `${layout}-parallel splits ${dim} = ${size} over ${p} ranks: ${dim} must be a multiple of ${p}`,
     );
+  }
+  if (layout === 'attention') {
+    if (k % n !== 0) {
+      throw new RangeError(
+        `attention splits k = ${k} into n = ${n} heads: k must be a multiple of n`,
+      );
+    }
+    const scores = (m * m * n) / p;
+    if (scores > MAX_SCORES) {
+      throw new RangeError(
+        `attention over m = ${m} tokens keeps m x m x n/N = ${scores} scores a rank, beyond ${MAX_SCORES}`,
+      );
+    }
   }
   if (comm === 'reducescatter' && m % p !== 0) {
     throw new RangeError(
@@ -153,7 +172,7 @@ export function tensorParallel(spec: TensorParallelSpec): Plan {
   };
   const whole = (): [number, number] => [0, 0];
   const tensors: Record<string, readonly [number, number]> = {};
-  const kernels: { phase: string; of: (r: number) => KernelOp }[] = [];
+  const kernels: { phase: string; of: (r: number) => KernelOp | KernelOp[] }[] = [];
 
   // The last matmul's shape (rows x cols on each rank) and the recv space before its output.
   let recvBase = 0;
@@ -180,6 +199,77 @@ export function tensorParallel(spec: TensorParallelSpec): Plan {
     lastK = kr;
     out = { rows: m, cols: n, col0: () => 0 };
     inputs = ['X', 'W'];
+  } else if (layout === 'attention') {
+    // n heads of k / n; rank r holds heads r n/N.. of Wq, Wk, Wv (columns) and Wo (rows).
+    const hd = k / n;
+    const hr = n / p;
+    const w = hr * hd;
+    tensors.X = [m, k];
+    for (const t of ['Wq', 'Wk', 'Wv', 'Wo']) tensors[t] = [k, k];
+    for (const t of ['Q', 'K', 'V', 'A']) tensors[t] = [m, k];
+    const x = input('X', m, k, whole);
+    const [wq, wk, wv] = ['Wq', 'Wk', 'Wv'].map((t) => input(t, k, w, (r) => [0, r * w])) as [
+      Region,
+      Region,
+      Region,
+    ];
+    lastB = input('Wo', w, k, (r) => [r * w, 0]);
+    // Q, K, V and the attention output A, each this rank's heads' columns; then the scores.
+    const [q, kk, v, a] = [0, 1, 2, 3].map((i) => region('recv', i * align(m * w), m * w)) as [
+      Region,
+      Region,
+      Region,
+      Region,
+    ];
+    const scores = region('recv', 4 * align(m * w), m * hr * m);
+    for (const [name, g] of [
+      ['Q', q],
+      ['K', kk],
+      ['V', v],
+      ['A', a],
+    ] as const) {
+      for (const r of all) {
+        shards.push({ tensor: name, rank: r, region: g, row0: 0, col0: r * w, rows: m, cols: w });
+      }
+    }
+    recvBase = align(scores.offset + scores.count);
+    const project = (rank: number, b: Region, c: Region): KernelOp => ({
+      kind: 'kernel',
+      kernel: 'matmul',
+      rank,
+      a: x,
+      b,
+      c,
+      m,
+      k,
+      n: w,
+    });
+    kernels.push(
+      {
+        phase: 'Q, K, V projections',
+        of: (rank) => [project(rank, wq, q), project(rank, wk, kk), project(rank, wv, v)],
+      },
+      {
+        phase: 'attention',
+        of: (rank) => ({
+          kind: 'kernel',
+          kernel: 'attention',
+          rank,
+          q,
+          k: kk,
+          v,
+          scores,
+          out: a,
+          tokens: m,
+          heads: hr,
+          headDim: hd,
+        }),
+      },
+    );
+    lastA = a;
+    lastK = w;
+    out = { rows: m, cols: k, col0: () => 0 };
+    inputs = ['X', 'Wq', 'Wk', 'Wv', 'Wo'];
   } else {
     const f = n / p;
     tensors.X = [m, k];
@@ -221,7 +311,7 @@ export function tensorParallel(spec: TensorParallelSpec): Plan {
     inputs = ['X', 'W1', 'b1', 'W2'];
   }
   const result = 'Y';
-  tensors[result] = layout === 'mlp' ? [m, k] : [m, n];
+  tensors[result] = layout === 'column' || layout === 'row' ? [m, n] : [m, k];
 
   // The collective, built in place on the last matmul's output, and moved behind recvBase.
   const outCount = out.rows * out.cols;
@@ -245,7 +335,7 @@ export function tensorParallel(spec: TensorParallelSpec): Plan {
   const lastC = (r: number): Region =>
     collective ? shift(collective.input[r] as Region, base) : region('recv', recvBase, outCount);
   kernels.push({
-    phase: layout === 'mlp' ? 'matmul H W2' : 'matmul X W',
+    phase: layout === 'mlp' ? 'matmul H W2' : layout === 'attention' ? 'matmul A Wo' : 'matmul X W',
     of: (rank) => ({
       kind: 'kernel',
       kernel: 'matmul',
@@ -312,7 +402,11 @@ export function tensorParallel(spec: TensorParallelSpec): Plan {
     }
   }
 
-  const steps: Step[] = kernels.map(({ phase, of }) => ({ phase, ops: [], kernels: all.map(of) }));
+  const steps: Step[] = kernels.map(({ phase, of }) => ({
+    phase,
+    ops: [],
+    kernels: all.flatMap((r) => of(r)),
+  }));
   for (const st of collective?.steps ?? []) {
     steps.push({ phase: st.phase, ops: st.ops.map((op) => shiftOp(op, base)) });
   }

@@ -65,6 +65,16 @@ export function kernelOperands(
       { name: 'c', region: op.c, count: op.m * op.n, write: true },
     ];
   }
+  if (op.kernel === 'attention') {
+    const n = op.tokens * op.heads * op.headDim;
+    return [
+      { name: 'q', region: op.q, count: n, write: false },
+      { name: 'k', region: op.k, count: n, write: false },
+      { name: 'v', region: op.v, count: n, write: false },
+      { name: 'scores', region: op.scores, count: op.tokens * op.heads * op.tokens, write: true },
+      { name: 'out', region: op.out, count: n, write: true },
+    ];
+  }
   return [
     { name: 'x', region: op.x, count: op.m * op.n, write: false },
     { name: 'bias', region: op.bias, count: op.n, write: false },
@@ -80,7 +90,12 @@ function sameRegion(a: Region, b: Region): boolean {
 function kernelRanges(plan: Plan, op: KernelOp, where: string, index: number): Range[] {
   if (plan.dtype !== 'float')
     throw new PlanError(`${where}: kernels run on float, not ${plan.dtype}`);
-  const dims = op.kernel === 'matmul' ? [op.m, op.k, op.n] : [op.m, op.n];
+  const dims =
+    op.kernel === 'matmul'
+      ? [op.m, op.k, op.n]
+      : op.kernel === 'attention'
+        ? [op.tokens, op.heads, op.headDim]
+        : [op.m, op.n];
   if (!dims.every((d) => Number.isSafeInteger(d) && d >= 1)) {
     throw new PlanError(`${where}: ${op.kernel} shape ${dims.join('x')} needs every size >= 1`);
   }
@@ -93,20 +108,27 @@ function kernelRanges(plan: Plan, op: KernelOp, where: string, index: number): R
     }
     checkPlace(plan, `${where} ${name}`, op.rank, region.buffer, region.offset, region.count);
   }
-  // The output may not overlap an input, except bias-gelu's y = x exactly (element-wise).
-  const out = operands.find((o) => o.write) as (typeof operands)[number];
-  for (const o of operands) {
-    if (o.write || o.region.buffer !== out.region.buffer) continue;
-    const inPlace = op.kernel === 'bias-gelu' && o.name === 'x' && sameRegion(o.region, out.region);
-    const overlap =
-      o.region.offset < out.region.offset + out.region.count &&
-      out.region.offset < o.region.offset + o.region.count;
-    if (overlap && !inPlace) {
-      throw new PlanError(`${where}: ${op.kernel} writes ${out.name} over its input ${o.name}`);
-    }
-  }
+  // No output may overlap an input or another output, except bias-gelu's y = x exactly
+  // (element-wise).
+  operands.forEach((out, i) => {
+    if (!out.write) return;
+    operands.forEach((o, j) => {
+      if (i === j || o.region.buffer !== out.region.buffer || (o.write && j < i)) return;
+      const inPlace =
+        op.kernel === 'bias-gelu' && o.name === 'x' && sameRegion(o.region, out.region);
+      const overlap =
+        o.region.offset < out.region.offset + out.region.count &&
+        out.region.offset < o.region.offset + o.region.count;
+      if (overlap && !inPlace && o.region.count > 0 && out.region.count > 0) {
+        throw new PlanError(
+          `${where}: ${op.kernel} writes ${out.name} over its ${o.write ? 'output' : 'input'} ${o.name}`,
+        );
+      }
+    });
+  });
   // Ranges for the step's hazard check; an in-place bias-gelu reads and writes one range, so
   // its read is left out (it is its own op and may touch what it writes).
+  const out = operands.find((o) => o.write) as (typeof operands)[number];
   return operands
     .filter((o) => o.write || !(op.kernel === 'bias-gelu' && sameRegion(o.region, out.region)))
     .map((o) => ({

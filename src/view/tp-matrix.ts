@@ -86,19 +86,32 @@ export function matrixLayout(layer: LayerInfo, minShare = 0.08, gap = 0.16): Mat
   const side = (x: number) => Math.max(x, minShare * largest);
   const g = gap * largest;
   const row =
-    layer.layout === 'mlp'
+    layer.layout === 'attention'
       ? [
           ['X', '×'],
-          ['W1', '→'],
-          ['H', '×'],
-          ['W2', '='],
+          ['Wq', ' '],
+          ['Wk', ' '],
+          ['Wv', '→'],
+          ['Q', ' '],
+          ['K', ' '],
+          ['V', '→'],
+          ['A', '×'],
+          ['Wo', '='],
           ['Y', ''],
         ]
-      : [
-          ['X', '×'],
-          ['W', '='],
-          ['Y', ''],
-        ];
+      : layer.layout === 'mlp'
+        ? [
+            ['X', '×'],
+            ['W1', '→'],
+            ['H', '×'],
+            ['W2', '='],
+            ['Y', ''],
+          ]
+        : [
+            ['X', '×'],
+            ['W', '='],
+            ['Y', ''],
+          ];
   const sized = row.map(([t, sym]) => {
     const [r, c] = layer.tensors[t as string] as readonly [number, number];
     return { tensor: t as string, sym: sym as string, w: side(c), h: side(r) };
@@ -154,9 +167,10 @@ function tensorAt(layer: LayerInfo, rank: number, g: Region): string {
 /** What a kernel reads and writes, by tensor name. */
 export function kernelTensors(layer: LayerInfo, op: KernelOp): { reads: string[]; writes: string } {
   const at = (g: Region) => tensorAt(layer, op.rank, g);
-  return op.kernel === 'matmul'
-    ? { reads: [at(op.a), at(op.b)], writes: at(op.c) }
-    : { reads: [at(op.x), at(op.bias)], writes: at(op.y) };
+  if (op.kernel === 'matmul') return { reads: [at(op.a), at(op.b)], writes: at(op.c) };
+  if (op.kernel === 'attention')
+    return { reads: [at(op.q), at(op.k), at(op.v)], writes: at(op.out) };
+  return { reads: [at(op.x), at(op.bias)], writes: at(op.y) };
 }
 
 /** The step that first writes each tensor, and the last kernel step. */
@@ -232,6 +246,9 @@ export function describeKernelStep(plan: Plan, index: number): string | undefine
   const who = plan.ranks === 1 ? 'the one rank' : `each of the ${plan.ranks} ranks`;
   const head = `step ${index + 1} of ${plan.steps.length}: ${step.phase}, ${who}`;
   const { reads, writes } = kernelTensors(layer, op);
+  if (op.kernel === 'attention') {
+    return `${head} attends with its ${op.heads} head${op.heads === 1 ? '' : 's'} of ${op.headDim} over the ${op.tokens} tokens (causal): softmax(Q K^T / sqrt(${op.headDim})) V into its ${operand(layer, writes, op.tokens, op.heads * op.headDim)}`;
+  }
   if (op.kernel === 'bias-gelu') {
     return `${head} adds ${operand(layer, reads[1] as string, 1, op.n)} to ${operand(layer, writes, op.m, op.n)} and applies GeLU, in place`;
   }

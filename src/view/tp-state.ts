@@ -18,7 +18,7 @@ export interface TpState {
   /** A preset's name while the scene is still the preset's, else ''. */
   readonly preset: string;
   readonly layout: Layout;
-  /** X is m x k; the weight k x n (mlp: W1 k x n, W2 n x k). */
+  /** X is m x k; the weight k x n (mlp: W1 k x n, W2 n x k; attention: n heads of k/n). */
   readonly m: number;
   readonly k: number;
   readonly n: number;
@@ -122,6 +122,14 @@ export const TP_PRESETS: readonly TpPreset[] = [
       '5 us of latency. On a fast GPU the matmuls take microseconds, so the tax eats the gain; ' +
       'run the scaling sweep and compare eta with the NVSwitch preset.',
     { ranks: 8, fabric: '100gbe' },
+  ),
+  preset(
+    'attention-heads-4',
+    'Attention heads split over 4 ranks',
+    'Eight heads of 8, two a rank: Wq, Wk and Wv are split by columns (whole heads), so each ' +
+      'rank projects and attends with its own heads alone; Wo is split by rows, and the ' +
+      'partial outputs meet in one AllReduce, as after the MLP.',
+    { layout: 'attention', n: 8 },
   ),
 ];
 

@@ -10,7 +10,7 @@ import { resultViews } from '../../src/exec/tp-measure.ts';
 import { layerReference } from '../../src/exec/tp-reference.ts';
 import { PipelineCache } from '../../src/gpu/pipelines.ts';
 import { nodeShaders } from '../../src/gpu/shaders-node.ts';
-import type { LayerInfo, Plan } from '../../src/plans/plan.ts';
+import { LAYOUTS, type LayerInfo, type Plan } from '../../src/plans/plan.ts';
 import {
   LAYOUT_COMMS,
   type TensorParallelSpec,
@@ -62,9 +62,13 @@ describe('tensor-parallel plans on the GPU', async () => {
   }
 
   const cases: TensorParallelSpec[] = [];
-  for (const layout of ['column', 'row', 'mlp'] as const) {
+  for (const layout of LAYOUTS) {
     for (const comm of LAYOUT_COMMS[layout]) {
-      for (const ranks of RANKS) cases.push({ layout, comm, ranks, m: 24, k: 24, n: 48 });
+      for (const ranks of RANKS) {
+        // Attention: 24 heads of 2, split by every rank count here.
+        const shape = layout === 'attention' ? { m: 24, k: 48, n: 24 } : { m: 24, k: 24, n: 48 };
+        cases.push({ layout, comm, ranks, ...shape });
+      }
     }
   }
 
@@ -94,7 +98,7 @@ describe('tensor-parallel plans on the GPU', async () => {
 
   it.each(
     cases
-      .filter((c) => c.layout !== 'mlp')
+      .filter((c) => c.layout === 'column' || c.layout === 'row')
       .map((c) => [`${c.layout} ${c.comm}, ${c.ranks} ranks`, c] as const),
   )(
     '%s: integer inputs equal the interpreter and the unsharded layer bit for bit',
@@ -116,6 +120,8 @@ describe('tensor-parallel plans on the GPU', async () => {
     { layout: 'row', ranks: 2, m: 5, k: 6, n: 7 },
     { layout: 'mlp', ranks: 2, m: 5, k: 7, n: 6 },
     { layout: 'mlp', ranks: 3, m: 33, k: 17, n: 99 },
+    { layout: 'attention', ranks: 3, m: 17, k: 15, n: 3 },
+    { layout: 'attention', ranks: 2, m: 70, k: 40, n: 2 },
   ] as TensorParallelSpec[])('ragged shards at odd offsets: %o', async (spec) => {
     const plan = tensorParallel(spec);
     const tensors = layerInputs(plan.layer as LayerInfo, 3);

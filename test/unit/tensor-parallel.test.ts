@@ -7,7 +7,7 @@ import { cloneBuffers, interpret } from '../../src/exec/interpreter.ts';
 import { gatherTensor, layerInputs, scatterInputs } from '../../src/exec/shards.ts';
 import { resultViews } from '../../src/exec/tp-measure.ts';
 import { layerReference } from '../../src/exec/tp-reference.ts';
-import type { LayerInfo, Plan } from '../../src/plans/plan.ts';
+import { LAYOUTS, type LayerInfo, type Plan } from '../../src/plans/plan.ts';
 import {
   LAYOUT_COMMS,
   type TensorParallelSpec,
@@ -16,9 +16,14 @@ import {
 import { PlanError, validatePlan } from '../../src/plans/validate.ts';
 
 const RANKS = [1, 2, 3, 4, 8];
-const CASES: TensorParallelSpec[] = (['column', 'row', 'mlp'] as const).flatMap((layout) =>
+// Attention: n = 24 heads of k / n = 2, so every rank count here splits the heads.
+const CASES: TensorParallelSpec[] = LAYOUTS.flatMap((layout) =>
   LAYOUT_COMMS[layout].flatMap((comm) =>
-    RANKS.map((ranks) => ({ layout, comm, ranks, m: 24, k: 24, n: 48 })),
+    RANKS.map((ranks) =>
+      layout === 'attention'
+        ? { layout, comm, ranks, m: 24, k: 48, n: 24 }
+        : { layout, comm, ranks, m: 24, k: 24, n: 48 },
+    ),
   ),
 );
 const name = (s: TensorParallelSpec) => `${s.layout} ${s.comm}, ${s.ranks} ranks`;
@@ -61,11 +66,16 @@ describe('tensor-parallel plans', () => {
         const replicated = tensor === 'X' && spec.layout !== 'row';
         expect(seen.every((v) => v === (replicated ? spec.ranks : 1))).toBe(true);
       }
-      // Kernel steps come first, one kernel per rank each; the collective follows.
+      // Kernel steps come first, the same kernels on every rank (three projections at once in
+      // attention's first step); the collective follows.
       const kernelSteps = plan.steps.filter((s) => s.kernels?.length);
-      expect(kernelSteps.length).toBe(spec.layout === 'mlp' ? 3 : 1);
-      for (const s of kernelSteps)
-        expect(s.kernels?.map((k) => k.rank)).toEqual([...Array(spec.ranks).keys()]);
+      expect(kernelSteps.length).toBe(spec.layout === 'column' || spec.layout === 'row' ? 1 : 3);
+      for (const s of kernelSteps) {
+        const each = s.phase === 'Q, K, V projections' ? 3 : 1;
+        expect(s.kernels?.map((k) => k.rank)).toEqual(
+          [...Array(spec.ranks).keys()].flatMap((r) => Array(each).fill(r)),
+        );
+      }
     },
   );
 
@@ -79,7 +89,7 @@ describe('tensor-parallel plans', () => {
       expect(
         worstOver(plan, interpret(plan, scatterInputs(plan, floats)), ref.result, ref.tolerance),
       ).toBeLessThanOrEqual(1);
-      if (spec.layout !== 'mlp') {
+      if (spec.layout === 'column' || spec.layout === 'row') {
         const ints = layerInputs(layer, 9, 'integer');
         const exact = layerReference(layer, ints);
         const got = interpret(plan, cloneBuffers(scatterInputs(plan, ints)));

@@ -5,7 +5,7 @@ import { runCli } from '../cli-run.ts';
 
 describe('fleetlab tp options', () => {
   it.each([
-    ['tp', /tp needs --layout \(column, row, mlp\)/],
+    ['tp', /tp needs --layout \(column, row, mlp, attention\)/],
     ['tp --layout diag', /--layout 'diag' is not one of column, row, mlp/],
     ['tp --layout row --ranks 0', /--ranks '0' must be a whole number from 1 to 64/],
     ['tp --layout row --ranks 2x', /--ranks '2x' must be a whole number/],

@@ -47,6 +47,15 @@ describe('tensor-parallel plans priced on a switch', () => {
     },
   );
 
+  it('attention heads on 4 ranks: projections, attention, Wo, then a ring AllReduce of M x K', () => {
+    const [m, k, heads] = [32, 64, 8];
+    const plan = tensorParallel({ layout: 'attention', ranks: 4, m, k, n: heads });
+    const price = pricePlan(plan, switchFabric(4, link), () => 1e-6);
+    // Three projections a rank in one step (3 us), attention (1 us), Wo (1 us).
+    const comm = closedForm('allreduce', 'ring', 4, 4 * m * k, params).time;
+    expect(price.total_s).toBeCloseTo(5e-6 + comm, 15);
+  });
+
   it('on the local fabric the ranks share one GPU: their kernels add up', () => {
     const plan = tensorParallel({ layout: 'column', ranks: 4, m: 8, k: 8, n: 16 });
     const local = { name: 'local', ranks: 4, topology: { kind: 'local' as const }, links: [] };
