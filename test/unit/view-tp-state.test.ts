@@ -73,7 +73,10 @@ describe('parseTpState and serializeTpState', () => {
   });
 
   it.each([
-    ['#layout=diagonal', /layout 'diagonal' is not one of column, row, mlp, attention; keeping mlp/],
+    [
+      '#layout=diagonal',
+      /layout 'diagonal' is not one of column, row, mlp, attention; keeping mlp/,
+    ],
     ['#m=4096', /m '4096' must be a whole number from 1 to 512 .*cap.*; keeping 32/],
     ['#k=-3', /k '-3' must be a whole number from 1 to 512/],
     ['#n=lots', /n 'lots' must be a whole number/],
