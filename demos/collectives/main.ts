@@ -27,7 +27,7 @@ import { FabricScene } from '../../src/view/scene.ts';
 import { DEFAULT_STATE, VIEW_LIMITS, type ViewState } from '../../src/view/state.ts';
 import { describeStep } from '../../src/view/step-text.ts';
 import { Timeline } from '../../src/view/timeline.ts';
-import { flyPackets, Transport } from '../../src/view/transport.ts';
+import { bindTransport, flyPackets, Transport } from '../../src/view/transport.ts';
 import { parseState, serializeState } from '../../src/view/url-state.ts';
 import { mountSweep } from './sweep-panel.ts';
 
@@ -393,28 +393,11 @@ let gui: ReturnType<typeof makeGui>;
 // Start
 
 function bindKeys(): void {
-  $('reset').addEventListener('click', () => transport.reset());
-  $('back').addEventListener('click', () => void transport.back());
-  $('forward').addEventListener('click', () => void transport.forward());
-  playButton.addEventListener('click', () => void transport.togglePlay());
-  document.addEventListener('keydown', (e) => {
-    if (e.target instanceof HTMLInputElement || e.target instanceof HTMLSelectElement) return;
-    const actions: Record<string, () => void> = {
-      ' ': () => void transport.forward(),
-      ArrowRight: () => void transport.forward(),
-      ArrowLeft: () => void transport.back(),
-      p: () => void transport.togglePlay(),
-      r: () => transport.reset(),
-      f: () =>
-        void (document.fullscreenElement
-          ? document.exitFullscreen()
-          : document.documentElement.requestFullscreen()),
-    };
-    const action = actions[e.key];
-    if (action) {
-      e.preventDefault();
-      action();
-    }
+  bindTransport(transport, {
+    reset: $('reset'),
+    back: $('back'),
+    forward: $('forward'),
+    play: playButton,
   });
   window.addEventListener('hashchange', () => {
     if (writingUrl) return;

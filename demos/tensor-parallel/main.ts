@@ -35,7 +35,7 @@ import {
   type TpState,
 } from '../../src/view/tp-state.ts';
 import { mountScalingSweep, specOf } from '../../src/view/tp-sweep-panel.ts';
-import { flyPackets, Transport } from '../../src/view/transport.ts';
+import { bindTransport, flyPackets, Transport } from '../../src/view/transport.ts';
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 const [alertBox, statusLine, caption, counter, labels] = [
@@ -304,28 +304,11 @@ let gui: ReturnType<typeof makeGui>;
 // Start
 
 function bindKeys(): void {
-  $('reset').addEventListener('click', () => transport.reset());
-  $('back').addEventListener('click', () => void transport.back());
-  $('forward').addEventListener('click', () => void transport.forward());
-  playButton.addEventListener('click', () => void transport.togglePlay());
-  document.addEventListener('keydown', (e) => {
-    if (e.target instanceof HTMLInputElement || e.target instanceof HTMLSelectElement) return;
-    const actions: Record<string, () => void> = {
-      ' ': () => void transport.forward(),
-      ArrowRight: () => void transport.forward(),
-      ArrowLeft: () => void transport.back(),
-      p: () => void transport.togglePlay(),
-      r: () => transport.reset(),
-      f: () =>
-        void (document.fullscreenElement
-          ? document.exitFullscreen()
-          : document.documentElement.requestFullscreen()),
-    };
-    const action = actions[e.key];
-    if (action) {
-      e.preventDefault();
-      action();
-    }
+  bindTransport(transport, {
+    reset: $('reset'),
+    back: $('back'),
+    forward: $('forward'),
+    play: playButton,
   });
   window.addEventListener('hashchange', () => {
     if (!writingUrl) fromUrl();

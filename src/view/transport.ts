@@ -100,3 +100,41 @@ export function flyPackets<P>(
     requestAnimationFrame(frame);
   });
 }
+
+/**
+ * The transport's buttons and keys, the same on every page: space or → step, ← back, p play or
+ * pause, r reset, f fullscreen (keys typed into a control are left to it).
+ */
+export function bindTransport(
+  transport: Transport,
+  buttons: {
+    readonly reset: HTMLElement;
+    readonly back: HTMLElement;
+    readonly forward: HTMLElement;
+    readonly play: HTMLElement;
+  },
+): void {
+  buttons.reset.addEventListener('click', () => transport.reset());
+  buttons.back.addEventListener('click', () => void transport.back());
+  buttons.forward.addEventListener('click', () => void transport.forward());
+  buttons.play.addEventListener('click', () => void transport.togglePlay());
+  document.addEventListener('keydown', (e) => {
+    if (e.target instanceof HTMLInputElement || e.target instanceof HTMLSelectElement) return;
+    const actions: Record<string, () => void> = {
+      ' ': () => void transport.forward(),
+      ArrowRight: () => void transport.forward(),
+      ArrowLeft: () => void transport.back(),
+      p: () => void transport.togglePlay(),
+      r: () => transport.reset(),
+      f: () =>
+        void (document.fullscreenElement
+          ? document.exitFullscreen()
+          : document.documentElement.requestFullscreen()),
+    };
+    const action = actions[e.key];
+    if (action) {
+      e.preventDefault();
+      action();
+    }
+  });
+}
