@@ -51,7 +51,7 @@ const DEMOS: readonly { title: string; href: string; blurb: string; ready: boole
     title: 'KV cache',
     href: './kv-cache/',
     blurb: 'paged KV blocks, continuous batching, TTFT and TPOT',
-    ready: false,
+    ready: true,
   },
 ];
 

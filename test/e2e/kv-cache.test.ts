@@ -1,0 +1,176 @@
+// The KV-cache page in a real Chromium on SwiftShader: every preset serves its workload on the
+// GPU decoder and draws the block pool; stepping moves the caption and the pixels; the other
+// scheduler runs on the same workload for the comparison table; URLs round-trip; junk shows
+// one alert and the page still steps; without WebGPU the run is modelled and says so.
+// FLEETLAB_DOCS=1 also writes docs/kv-cache.png (the README's screenshot).
+import { writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { PNG } from 'pngjs';
+import type { KeyInput, Page } from 'puppeteer-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { KV_PRESETS } from '../../src/view/kv-state.ts';
+import { type E2E, startE2E } from './browser.ts';
+import { pixelStats, READY_TIMEOUT, visibleAlerts, waitReady } from './page-checks.ts';
+
+const text = (page: Page, selector: string) =>
+  page.$eval(selector, (e) => (e.textContent ?? '').trim());
+
+interface RunView {
+  scheduler: string;
+  requests: number;
+  completed: number;
+  frames: number;
+  preemptions: number;
+  measured: boolean;
+}
+const run = (page: Page) =>
+  page.evaluate(() => (window as unknown as { fleetlabKv: { run(): RunView } }).fleetlabKv.run());
+
+async function poolStats(page: Page) {
+  const canvas = await page.$('canvas#pool');
+  if (!canvas) throw new Error('no canvas#pool');
+  return pixelStats(PNG.sync.read(Buffer.from(await canvas.screenshot({ type: 'png' }))));
+}
+
+async function goHash(page: Page, hash: string): Promise<void> {
+  const before = await page.evaluate(() => Number(document.body.dataset.loads ?? 0));
+  await page.evaluate((h) => {
+    location.hash = h;
+  }, hash);
+  await page.waitForFunction(
+    (n) => Number(document.body.dataset.loads ?? 0) > n,
+    { timeout: READY_TIMEOUT },
+    before,
+  );
+}
+
+async function stepTo(page: Page, step: number, key: KeyInput = 'Space'): Promise<void> {
+  await page.keyboard.press(key);
+  await page.waitForSelector(`body[data-step="${step}"]`, { timeout: READY_TIMEOUT });
+}
+
+describe('KV-cache page', () => {
+  let e2e: E2E;
+  beforeAll(async () => {
+    e2e = await startE2E();
+  });
+  afterAll(async () => {
+    await e2e?.close();
+  });
+
+  async function open(hash: string) {
+    const watched = await e2e.newPage();
+    await watched.page.goto(e2e.url(`/kv-cache/${hash}`), { waitUntil: 'load' });
+    await waitReady(watched.page);
+    return watched;
+  }
+
+  it('every preset serves every request on the GPU and draws the pool; stepping moves it', async () => {
+    const { page, errors } = await open('');
+    for (const p of KV_PRESETS) {
+      if (p.name !== KV_PRESETS[0]?.name) await goHash(page, `#preset=${p.name}`);
+      expect(await visibleAlerts(page), p.name).toEqual([]);
+      const r = await run(page);
+      expect(r, p.name).toMatchObject({
+        scheduler: p.state.scheduler,
+        requests: p.state.requests,
+        completed: p.state.requests,
+        measured: true,
+      });
+      expect(r.frames).toBeGreaterThan(1);
+      expect(await text(page, '#status')).toMatch(/measured on google swiftshader|measured on/);
+      if (p.name === 'high-cv-preemption') expect(r.preemptions).toBeGreaterThan(0);
+    }
+    await goHash(page, '#preset=continuous-cv1');
+    expect(await text(page, '#counter')).toMatch(/^iteration 0 of \d+$/);
+    const empty = await poolStats(page);
+    const captions: string[] = [];
+    for (let k = 1; k <= 3; k++) {
+      await stepTo(page, k);
+      captions.push(await text(page, '#caption'));
+    }
+    expect(captions[0]).toMatch(/^iteration 1 of \d+, t = [\d.]+ s; admitted /);
+    expect(new Set(captions).size).toBe(3);
+    const filled = await poolStats(page);
+    expect(filled.distinctColours).toBeGreaterThan(empty.distinctColours);
+    expect(filled.foreground).toBeGreaterThan(empty.foreground);
+    await stepTo(page, 2, 'ArrowLeft');
+    expect(await page.evaluate(() => location.hash)).toBe('#preset=continuous-cv1&step=2');
+    const charts = await page.$eval('#charts', (e) => e.getAttribute('data-series') ?? '');
+    expect(charts.split(',')).toContain('paged utilization');
+    expect(await page.$$eval('#charts canvas', (c) => c.length)).toBeGreaterThanOrEqual(3);
+    if (process.env.FLEETLAB_DOCS) {
+      await stepTo(page, 3);
+      await stepTo(page, 4);
+      await page.setViewport({ width: 1600, height: 900 });
+      await page.evaluate(() => window.dispatchEvent(new Event('resize')));
+      await new Promise((r) => setTimeout(r, 500));
+      writeFileSync(
+        resolve(import.meta.dirname, '../../docs/kv-cache.png'),
+        await page.screenshot({ type: 'png' }),
+      );
+    }
+    expect(errors).toEqual([]);
+  });
+
+  it('the other scheduler runs on the same workload; the table sets both side by side', async () => {
+    const { page, errors } = await open('#preset=static-cv1');
+    await page.click('#compare');
+    await page.waitForFunction(
+      () =>
+        (
+          window as unknown as { fleetlabKv: { schedulersRun(): string[] } }
+        ).fleetlabKv.schedulersRun().length === 2,
+      { timeout: READY_TIMEOUT },
+    );
+    await page.waitForFunction(
+      () => /measured/.test(document.getElementById('results')?.textContent ?? ''),
+      {
+        timeout: READY_TIMEOUT,
+      },
+    );
+    const table = await text(page, '#results');
+    expect(table).toMatch(/static/);
+    expect(table).toMatch(/continuous/);
+    expect(table).toMatch(
+      /continuous \/ static tokens\/s[\d.]+x measured; the textbook's 1 \+ CV\^2\/2 = 1\.50x/,
+    );
+    // Switching the scheduler in the URL shows the run already made, with no new serving.
+    await goHash(page, '#preset=continuous-cv1');
+    expect((await run(page)).scheduler).toBe('continuous');
+    expect(errors).toEqual([]);
+  });
+
+  it('a URL with every control set round-trips; junk gives one alert and the page still steps', async () => {
+    const hash =
+      '#preset=&scheduler=static&requests=6&rate=15&cv=0.5&promptMean=8&outputMean=10&blocks=24&blockTokens=8&maxBatch=4&ranks=2&seed=9&step=1&speed=2';
+    const { page } = await open(hash);
+    expect(await visibleAlerts(page)).toEqual([]);
+    expect(await page.evaluate(() => location.hash)).toBe(hash);
+    expect((await run(page)).completed).toBe(6);
+    const junk = await open('#scheduler=lottery&requests=5000&cv=x');
+    const alerts = await visibleAlerts(junk.page);
+    expect(alerts).toHaveLength(1);
+    expect((alerts[0] ?? '').split('\n').filter((l) => /keeping/.test(l))).toHaveLength(3);
+    expect(alerts[0]).toMatch(/requests '5000' must be a whole number from 1 to 64/);
+    await stepTo(junk.page, 1);
+    expect(await text(junk.page, '#caption')).toMatch(/^iteration 1 of/);
+  });
+
+  it('without WebGPU the alert says so and the run is modelled, not measured', async () => {
+    const { page, errors } = await e2e.newPage({ noWebGpu: true });
+    await page.goto(e2e.url('/kv-cache/#preset=high-cv-preemption'), { waitUntil: 'load' });
+    await waitReady(page);
+    const alerts = await visibleAlerts(page);
+    expect(alerts).toHaveLength(1);
+    expect(alerts[0]).toMatch(/navigator\.gpu is undefined/);
+    expect(alerts[0]).toMatch(/modelled, not measured/);
+    expect(await text(page, '#status')).toMatch(/modelled, not measured/);
+    const r = await run(page);
+    expect(r.measured).toBe(false);
+    expect(r.completed).toBe(r.requests);
+    await stepTo(page, 1);
+    expect(await text(page, '#caption')).toMatch(/^iteration 1 of/);
+    expect(errors).toEqual([]);
+  });
+});
