@@ -6,7 +6,14 @@ import type { Page } from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { VIEW_PRESETS } from '../../src/view/presets.ts';
 import { type E2E, startE2E } from './browser.ts';
-import { expectDrawn, READY_TIMEOUT, sceneStats, visibleAlerts, waitReady } from './page-checks.ts';
+import {
+  expectDrawn,
+  READY_TIMEOUT,
+  sceneStats,
+  textOf,
+  visibleAlerts,
+  waitReady,
+} from './page-checks.ts';
 
 /** Opens the page at `hash` and waits until its first frame is drawn. */
 async function open(e2e: E2E, hash: string) {
@@ -15,9 +22,6 @@ async function open(e2e: E2E, hash: string) {
   await waitReady(watched.page);
   return watched;
 }
-
-const text = (page: Page, selector: string) =>
-  page.$eval(selector, (e) => (e.textContent ?? '').trim());
 
 /** The strips the page shows, as numbers, for tests (the page exposes them for this). */
 function shownStrips(page: Page): Promise<number[][]> {
@@ -40,14 +44,14 @@ describe('collectives page', () => {
   it('walks the textbook ring step by step to [10, 26, 18, 34], read from the GPU', async () => {
     const { page, errors } = await open(e2e, '#preset=textbook-ring');
     expect(await visibleAlerts(page)).toEqual([]);
-    expect(await text(page, '#counter')).toBe('step 0 of 6');
+    expect(await textOf(page, '#counter')).toBe('step 0 of 6');
     const before = await sceneStats(page, 'collectives-step0.png');
     expectDrawn(before);
     const captions: string[] = [];
     for (let k = 1; k <= 6; k++) {
       await page.keyboard.press('Space');
       await page.waitForSelector(`body[data-step="${k}"]`, { timeout: READY_TIMEOUT });
-      captions.push(await text(page, '#caption'));
+      captions.push(await textOf(page, '#caption'));
     }
     expect(captions[0]).toMatch(/^step 1 of 6: reduce-scatter/);
     expect(new Set(captions).size).toBe(6);
@@ -83,8 +87,8 @@ describe('collectives page', () => {
     const first = await page.evaluate(() => location.hash);
     const again = await open(e2e, first);
     expect(await again.page.evaluate(() => location.hash)).toBe(first);
-    expect(await text(again.page, '#counter')).toBe(
-      `step 2 of ${(await text(page, '#counter')).split(' of ')[1]}`,
+    expect(await textOf(again.page, '#counter')).toBe(
+      `step 2 of ${(await textOf(page, '#counter')).split(' of ')[1]}`,
     );
   });
 
@@ -106,7 +110,7 @@ describe('collectives page', () => {
     expect(alerts).toHaveLength(1);
     expect(alerts[0]).toMatch(/navigator\.gpu is undefined/);
     expect(alerts[0]).toMatch(/nothing is measured/);
-    expect(await text(page, '#status')).toMatch(/not measured/);
+    expect(await textOf(page, '#status')).toMatch(/not measured/);
     expect(await page.$eval('#timeline', (e) => e.getAttribute('data-measured'))).toBe('false');
     expectDrawn(await sceneStats(page, 'collectives-no-webgpu.png'));
     for (let k = 1; k <= 6; k++) {
@@ -129,7 +133,7 @@ describe('collectives page', () => {
     const alerts = await visibleAlerts(page);
     expect(alerts).toHaveLength(1);
     expect(alerts[0]).toMatch(/device was lost/);
-    expect(await text(page, '#counter')).toBe('step 1 of 6');
+    expect(await textOf(page, '#counter')).toBe('step 1 of 6');
     await page.keyboard.press('Space');
     await page.waitForSelector('body[data-step="2"]', { timeout: READY_TIMEOUT });
     // A new scene now comes from the CPU interpreter, and says it is not measured.

@@ -6,14 +6,19 @@
 import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { PNG } from 'pngjs';
-import type { KeyInput, Page } from 'puppeteer-core';
+import type { Page } from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KV_PRESETS } from '../../src/view/kv-state.ts';
 import { type E2E, startE2E } from './browser.ts';
-import { pixelStats, READY_TIMEOUT, visibleAlerts, waitReady } from './page-checks.ts';
-
-const text = (page: Page, selector: string) =>
-  page.$eval(selector, (e) => (e.textContent ?? '').trim());
+import {
+  goHash,
+  pixelStats,
+  READY_TIMEOUT,
+  stepTo,
+  textOf,
+  visibleAlerts,
+  waitReady,
+} from './page-checks.ts';
 
 interface RunView {
   scheduler: string;
@@ -30,23 +35,6 @@ async function poolStats(page: Page) {
   const canvas = await page.$('canvas#pool');
   if (!canvas) throw new Error('no canvas#pool');
   return pixelStats(PNG.sync.read(Buffer.from(await canvas.screenshot({ type: 'png' }))));
-}
-
-async function goHash(page: Page, hash: string): Promise<void> {
-  const before = await page.evaluate(() => Number(document.body.dataset.loads ?? 0));
-  await page.evaluate((h) => {
-    location.hash = h;
-  }, hash);
-  await page.waitForFunction(
-    (n) => Number(document.body.dataset.loads ?? 0) > n,
-    { timeout: READY_TIMEOUT },
-    before,
-  );
-}
-
-async function stepTo(page: Page, step: number, key: KeyInput = 'Space'): Promise<void> {
-  await page.keyboard.press(key);
-  await page.waitForSelector(`body[data-step="${step}"]`, { timeout: READY_TIMEOUT });
 }
 
 describe('KV-cache page', () => {
@@ -78,16 +66,16 @@ describe('KV-cache page', () => {
         measured: true,
       });
       expect(r.frames).toBeGreaterThan(1);
-      expect(await text(page, '#status')).toMatch(/measured on google swiftshader|measured on/);
+      expect(await textOf(page, '#status')).toMatch(/measured on google swiftshader|measured on/);
       if (p.name === 'high-cv-preemption') expect(r.preemptions).toBeGreaterThan(0);
     }
     await goHash(page, '#preset=continuous-cv1');
-    expect(await text(page, '#counter')).toMatch(/^iteration 0 of \d+$/);
+    expect(await textOf(page, '#counter')).toMatch(/^iteration 0 of \d+$/);
     const empty = await poolStats(page);
     const captions: string[] = [];
     for (let k = 1; k <= 3; k++) {
       await stepTo(page, k);
-      captions.push(await text(page, '#caption'));
+      captions.push(await textOf(page, '#caption'));
     }
     expect(captions[0]).toMatch(/^iteration 1 of \d+, t = [\d.]+ s; admitted /);
     expect(new Set(captions).size).toBe(3);
@@ -129,7 +117,7 @@ describe('KV-cache page', () => {
         timeout: READY_TIMEOUT,
       },
     );
-    const table = await text(page, '#results');
+    const table = await textOf(page, '#results');
     expect(table).toMatch(/static/);
     expect(table).toMatch(/continuous/);
     expect(table).toMatch(
@@ -154,7 +142,7 @@ describe('KV-cache page', () => {
     expect((alerts[0] ?? '').split('\n').filter((l) => /keeping/.test(l))).toHaveLength(3);
     expect(alerts[0]).toMatch(/requests '5000' must be a whole number from 1 to 64/);
     await stepTo(junk.page, 1);
-    expect(await text(junk.page, '#caption')).toMatch(/^iteration 1 of/);
+    expect(await textOf(junk.page, '#caption')).toMatch(/^iteration 1 of/);
   });
 
   it('without WebGPU the alert says so and the run is modelled, not measured', async () => {
@@ -165,12 +153,12 @@ describe('KV-cache page', () => {
     expect(alerts).toHaveLength(1);
     expect(alerts[0]).toMatch(/navigator\.gpu is undefined/);
     expect(alerts[0]).toMatch(/modelled, not measured/);
-    expect(await text(page, '#status')).toMatch(/modelled, not measured/);
+    expect(await textOf(page, '#status')).toMatch(/modelled, not measured/);
     const r = await run(page);
     expect(r.measured).toBe(false);
     expect(r.completed).toBe(r.requests);
     await stepTo(page, 1);
-    expect(await text(page, '#caption')).toMatch(/^iteration 1 of/);
+    expect(await textOf(page, '#caption')).toMatch(/^iteration 1 of/);
     expect(errors).toEqual([]);
   });
 });

@@ -3,7 +3,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { PNG } from 'pngjs';
-import type { Page } from 'puppeteer-core';
+import type { KeyInput, Page } from 'puppeteer-core';
 import { expect } from 'vitest';
 
 // SwiftShader compiles shaders and three's pipelines on the CPU: tens of seconds on 2 cores.
@@ -71,4 +71,27 @@ export function expectDrawn(stats: PixelStats): void {
   expect(stats.width).toBeGreaterThan(100);
   expect(stats.distinctColours).toBeGreaterThan(200);
   expect(stats.foreground).toBeGreaterThan(0.05);
+}
+
+/** The trimmed text of the element `selector` names. */
+export const textOf = (page: Page, selector: string) =>
+  page.$eval(selector, (e) => (e.textContent ?? '').trim());
+
+/** Sets the hash on an open page and waits until the page has loaded what it names. */
+export async function goHash(page: Page, hash: string): Promise<void> {
+  const before = await page.evaluate(() => Number(document.body.dataset.loads ?? 0));
+  await page.evaluate((h) => {
+    location.hash = h;
+  }, hash);
+  await page.waitForFunction(
+    (n) => Number(document.body.dataset.loads ?? 0) > n,
+    { timeout: READY_TIMEOUT },
+    before,
+  );
+}
+
+/** Presses `key` and waits until the page shows step `step`. */
+export async function stepTo(page: Page, step: number, key: KeyInput = 'Space'): Promise<void> {
+  await page.keyboard.press(key);
+  await page.waitForSelector(`body[data-step="${step}"]`, { timeout: READY_TIMEOUT });
 }

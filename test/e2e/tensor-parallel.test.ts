@@ -6,21 +6,21 @@
 import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { PNG } from 'pngjs';
-import type { KeyInput, Page } from 'puppeteer-core';
+import type { Page } from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TP_PRESETS } from '../../src/view/tp-state.ts';
 import { type E2E, startE2E } from './browser.ts';
 import {
   expectDrawn,
+  goHash,
   pixelStats,
   READY_TIMEOUT,
   sceneStats,
+  stepTo,
+  textOf,
   visibleAlerts,
   waitReady,
 } from './page-checks.ts';
-
-const text = (page: Page, selector: string) =>
-  page.$eval(selector, (e) => (e.textContent ?? '').trim());
 
 interface Check {
   rank: number;
@@ -37,26 +37,6 @@ async function matrixStats(page: Page) {
   const canvas = await page.$('canvas#matrices');
   if (!canvas) throw new Error('no canvas#matrices');
   return pixelStats(PNG.sync.read(Buffer.from(await canvas.screenshot({ type: 'png' }))));
-}
-
-/** Sets the hash on an open page and waits until the scene it names is loaded. */
-async function goHash(page: Page, hash: string): Promise<void> {
-  const before = await page.evaluate(() => Number(document.body.dataset.loads ?? 0));
-  await page.evaluate((h) => {
-    location.hash = h;
-  }, hash);
-  await page.waitForFunction(
-    (n) => Number(document.body.dataset.loads ?? 0) > n,
-    {
-      timeout: READY_TIMEOUT,
-    },
-    before,
-  );
-}
-
-async function stepTo(page: Page, step: number, key: KeyInput = 'Space'): Promise<void> {
-  await page.keyboard.press(key);
-  await page.waitForSelector(`body[data-step="${step}"]`, { timeout: READY_TIMEOUT });
 }
 
 describe('tensor-parallel page', () => {
@@ -79,11 +59,11 @@ describe('tensor-parallel page', () => {
 
   it('every preset loads, draws, and each rank of the GPU result is right; stepping moves the caption', async () => {
     const { page, errors } = await open('');
-    expect(await text(page, '#counter')).toBe('step 0 of 9');
+    expect(await textOf(page, '#counter')).toBe('step 0 of 9');
     for (const p of TP_PRESETS) {
       if (p.name !== TP_PRESETS[0]?.name) await goHash(page, `#preset=${p.name}`);
       expect(await visibleAlerts(page), p.name).toEqual([]);
-      expect(await text(page, '#status')).toMatch(/measured on this GPU/);
+      expect(await textOf(page, '#status')).toMatch(/measured on this GPU/);
       expectDrawn(await sceneStats(page, `tensor-parallel-${p.name}.png`));
       const m = await matrixStats(page);
       expect(m.distinctColours).toBeGreaterThan(20);
@@ -100,7 +80,7 @@ describe('tensor-parallel page', () => {
     const captions: string[] = [];
     for (let k = 1; k <= 4; k++) {
       await stepTo(page, k);
-      captions.push(await text(page, '#caption'));
+      captions.push(await textOf(page, '#caption'));
     }
     expect(captions[0]).toMatch(/^step 1 of 9: matmul X W1, each of the 4 ranks multiplies X/);
     expect(captions[2]).toMatch(/partial sums/);
@@ -118,7 +98,7 @@ describe('tensor-parallel page', () => {
         timeout: READY_TIMEOUT,
       },
     );
-    expect(await text(page, '#roofline')).toMatch(/% of the FMA peak/);
+    expect(await textOf(page, '#roofline')).toMatch(/% of the FMA peak/);
     if (process.env.FLEETLAB_DOCS) {
       await page.setViewport({ width: 1600, height: 900 });
       // The resize handler redraws both canvases at the new size.
@@ -137,7 +117,7 @@ describe('tensor-parallel page', () => {
     const { page, errors } = await open(hash);
     expect(await visibleAlerts(page)).toEqual([]);
     expect(await page.evaluate(() => location.hash)).toBe(hash);
-    expect(await text(page, '#counter')).toMatch(/^step 2 of /);
+    expect(await textOf(page, '#counter')).toMatch(/^step 2 of /);
     await goHash(page, '#preset=mlp-100gbe-8');
     await page.click('#scaling-run');
     await page.waitForFunction(
@@ -147,7 +127,7 @@ describe('tensor-parallel page', () => {
         ),
       { timeout: READY_TIMEOUT },
     );
-    expect(await text(page, '#scaling-status')).toMatch(
+    expect(await textOf(page, '#scaling-status')).toMatch(
       /^4 rank counts measured .*every result within tolerance/,
     );
     const series = await page.$eval('#scaling', (e) => e.getAttribute('data-series') ?? '');
@@ -170,9 +150,9 @@ describe('tensor-parallel page', () => {
     const lines = (alerts[0] ?? '').split('\n');
     expect(lines.filter((l) => /keeping/.test(l))).toHaveLength(4);
     expect(alerts[0]).toMatch(/m '4096' must be a whole number from 1 to 512/);
-    expect(await text(page, '#counter')).toBe('step 0 of 9');
+    expect(await textOf(page, '#counter')).toBe('step 0 of 9');
     await stepTo(page, 1);
-    expect(await text(page, '#caption')).toMatch(/^step 1 of 9/);
+    expect(await textOf(page, '#caption')).toMatch(/^step 1 of 9/);
   });
 
   it('without WebGPU the alert says so and the plan steps on the CPU, not measured', async () => {
@@ -183,17 +163,17 @@ describe('tensor-parallel page', () => {
     expect(alerts).toHaveLength(1);
     expect(alerts[0]).toMatch(/navigator\.gpu is undefined/);
     expect(alerts[0]).toMatch(/nothing is measured/);
-    expect(await text(page, '#status')).toMatch(/not measured/);
+    expect(await textOf(page, '#status')).toMatch(/not measured/);
     expect(await page.$eval('#times', (e) => e.getAttribute('data-measured'))).toBe('false');
-    expect(await text(page, '#times')).toMatch(/not measured/);
-    expect(await text(page, '#roofline')).toMatch(/Not measured/);
+    expect(await textOf(page, '#times')).toMatch(/not measured/);
+    expect(await textOf(page, '#roofline')).toMatch(/Not measured/);
     expectDrawn(await sceneStats(page, 'tensor-parallel-no-webgpu.png'));
     expect((await checks(page)).every((c) => c.wrong === 0)).toBe(true);
     await stepTo(page, 1, 'ArrowRight');
     await stepTo(page, 2, 'ArrowRight');
-    expect(await text(page, '#caption')).toMatch(/^step 2 of \d+: reduce-scatter/);
+    expect(await textOf(page, '#caption')).toMatch(/^step 2 of \d+: reduce-scatter/);
     await page.click('#scaling-run');
-    expect(await text(page, '#scaling-status')).toMatch(/Not measured/);
+    expect(await textOf(page, '#scaling-status')).toMatch(/Not measured/);
     expect(errors).toEqual([]);
   });
 });
