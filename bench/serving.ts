@@ -70,6 +70,7 @@ interface Row {
   model_error: ServeRun['model_error'];
 }
 const rows: Row[] = [];
+const workloads = new Map<number, ReturnType<typeof generateWorkload>>();
 for (const cv of CVS) {
   const requests = generateWorkload({
     requests: REQUESTS,
@@ -82,6 +83,7 @@ for (const cv of CVS) {
     maxPromptTokens: 4 * PROMPT_MEAN,
     maxOutputTokens: 4 * OUTPUT_MEAN,
   });
+  workloads.set(cv, requests);
   const a = await serveOnGpu(decoder, timer, model, 'static', requests, SEED);
   log(`CV ${cv}: static ${a.metrics.tokens_per_s.toFixed(1)} tokens/s`);
   const b = await serveOnGpu(decoder, timer, model, 'continuous', requests, SEED);
@@ -130,17 +132,8 @@ const small = await DecoderGpu.create(
     poolBlocks: BLOCKS * 4,
   },
 );
-const cv1 = generateWorkload({
-  requests: REQUESTS,
-  rate_per_s: Number.POSITIVE_INFINITY,
-  promptMean: PROMPT_MEAN,
-  promptCv: 0.5,
-  outputMean: OUTPUT_MEAN,
-  outputCv: 1,
-  seed: SEED,
-  maxPromptTokens: 4 * PROMPT_MEAN,
-  maxOutputTokens: 4 * OUTPUT_MEAN,
-});
+const cv1 = workloads.get(1);
+if (!cv1) throw new Error('the block-size run reuses the CV 1 workload: keep 1 in CVS');
 const smallRun = await serveOnGpu(small, timer, model, 'continuous', cv1, SEED);
 log(`CV 1, blocks of 4: utilization ${smallRun.metrics.kv_utilization.toFixed(3)}`);
 small.destroy();

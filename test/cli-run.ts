@@ -1,6 +1,6 @@
 // Runs the `fleetlab` command in-process, as tests of bad options do: its exit code and what
 // it wrote to stderr (no GPU is touched before the options are checked).
-import { vi } from 'vitest';
+import { expect, vi } from 'vitest';
 import { main } from '../src/cli/main.ts';
 
 export async function runCli(args: string): Promise<{ code: number; stderr: string[] }> {
@@ -14,4 +14,13 @@ export async function runCli(args: string): Promise<{ code: number; stderr: stri
   } finally {
     spy.mockRestore();
   }
+}
+
+/** `fleetlab <args>` exits 2 with one line on stderr, from fleetlab, matching `message`. */
+export async function expectUsageError(args: string, message: RegExp): Promise<void> {
+  const { code, stderr } = await runCli(args);
+  expect(code).toBe(2);
+  expect(stderr).toHaveLength(1);
+  expect(stderr[0]).toMatch(/^fleetlab: /);
+  expect(stderr[0]).toMatch(message);
 }

@@ -1,7 +1,7 @@
 // `fleetlab serve` bad input: exit 2 and one line naming the value and the rule, before any GPU.
 import { describe, expect, it } from 'vitest';
 import { parseServeArgs } from '../../src/cli/serve-args.ts';
-import { runCli } from '../cli-run.ts';
+import { expectUsageError } from '../cli-run.ts';
 
 describe('fleetlab serve options', () => {
   it.each([
@@ -19,13 +19,7 @@ describe('fleetlab serve options', () => {
     ['serve --seed x', /--seed 'x' must be a whole number/],
     ['serve --warp 9', /warp/],
     ['serve now', /serve takes no positional 'now'/],
-  ])('%s exits 2', async (args, message) => {
-    const { code, stderr } = await runCli(args);
-    expect(code).toBe(2);
-    expect(stderr).toHaveLength(1);
-    expect(stderr[0]).toMatch(/^fleetlab: /);
-    expect(stderr[0]).toMatch(message);
-  });
+  ])('%s exits 2', (args, message) => expectUsageError(args, message));
 
   it('builds the seeded workload and the decoder from the options', () => {
     const a = parseServeArgs(['--requests', '5', '--rate', 'inf', '--cv', '2', '--ranks', '2']);

@@ -1,7 +1,7 @@
 // `fleetlab tp` bad input: exit 2 and one line naming the value and the rule, before any GPU.
 import { describe, expect, it } from 'vitest';
 import { parseTpArgs } from '../../src/cli/tp-args.ts';
-import { runCli } from '../cli-run.ts';
+import { expectUsageError } from '../cli-run.ts';
 
 describe('fleetlab tp options', () => {
   it.each([
@@ -24,13 +24,7 @@ describe('fleetlab tp options', () => {
     ['tp --layout row --algo bogus', /no algorithm 'bogus' for allreduce/],
     ['tp --layout row --bogus 1', /bogus/],
     ['tp --layout row extra', /tp takes no positional 'extra'/],
-  ])('%s exits 2', async (args, message) => {
-    const { code, stderr } = await runCli(args);
-    expect(code).toBe(2);
-    expect(stderr).toHaveLength(1);
-    expect(stderr[0]).toMatch(/^fleetlab: /);
-    expect(stderr[0]).toMatch(message);
-  });
+  ])('%s exits 2', (args, message) => expectUsageError(args, message));
 
   it('a single run measures N = 1 as T_1 beside N; --sweep runs 1, 2, 4, 8', () => {
     expect(parseTpArgs(['--layout', 'row', '--ranks', '4']).specs.map((s) => s.ranks)).toEqual([
