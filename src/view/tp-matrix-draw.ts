@@ -124,7 +124,10 @@ export function drawMatrices(canvas: HTMLCanvasElement, plan: Plan, focus: StepF
     ctx.setLineDash([]);
     ctx.font = `${active ? 700 : 500} ${font}px system-ui, sans-serif`;
     ctx.fillStyle = writes ? ACCENT : FG;
-    const label = `${p.tensor} ${rows}x${cols}`;
+    // The name alone where name and shape are wider than the block (attention draws ten
+    // matrices in a row); the caption gives the shapes.
+    const full = `${p.tensor} ${rows}x${cols}`;
+    const label = ctx.measureText(full).width > w + 8 ? p.tensor : full;
     if (p.tensor === 'b1') ctx.fillText(label, x + w / 2, y + h + font * 0.8);
     else ctx.fillText(label, x + w / 2, y - font * 0.9);
     const note =

@@ -247,7 +247,7 @@ export function describeKernelStep(plan: Plan, index: number): string | undefine
   const head = `step ${index + 1} of ${plan.steps.length}: ${step.phase}, ${who}`;
   const { reads, writes } = kernelTensors(layer, op);
   if (op.kernel === 'attention') {
-    return `${head} attends with its ${op.heads} head${op.heads === 1 ? '' : 's'} of ${op.headDim} over the ${op.tokens} tokens (causal): softmax(Q K^T / sqrt(${op.headDim})) V into its ${operand(layer, writes, op.tokens, op.heads * op.headDim)}`;
+    return `${head} attends with its ${op.heads} head${op.heads === 1 ? '' : 's'} of ${op.headDim} over the ${op.tokens} tokens (causal): softmax(Q K^T / sqrt(${op.headDim})) V into ${operand(layer, writes, op.tokens, op.heads * op.headDim)}`;
   }
   if (op.kernel === 'bias-gelu') {
     return `${head} adds ${operand(layer, reads[1] as string, 1, op.n)} to ${operand(layer, writes, op.m, op.n)} and applies GeLU, in place`;
