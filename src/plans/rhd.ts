@@ -115,8 +115,21 @@ function pairs(fold: Fold, op: (even: number, odd: number) => Op[]): Op[] {
 
 /** Block edges for ReduceScatter and AllGather: virtual rank v owns its ranks' chunks. */
 function foldedEdges(fold: Fold, bounds: readonly number[]): number[] {
-  const first = (v: number) => (v < fold.q ? 2 * v : v + fold.q);
-  return [...ranksOf(fold.p).map((v) => bounds[first(v)] as number), bounds.at(-1) as number];
+  return [...ranksOf(fold.p).map((v) => bounds[fold.real(v)] as number), bounds.at(-1) as number];
+}
+
+/**
+ * `middle` wrapped in the fold when N is not a power of two: a fold-in step before (each pair's
+ * odd rank hands its data to the even one) and a fold-out step after (the result goes back).
+ */
+function aroundFold(
+  fold: Fold,
+  foldIn: (even: number, odd: number) => Op[],
+  middle: readonly Step[],
+  foldOut: (even: number, odd: number) => Op[],
+): Step[] {
+  if (fold.q === 0) return [...middle];
+  return [step('fold-in', pairs(fold, foldIn)), ...middle, step('fold-out', pairs(fold, foldOut))];
 }
 
 /**
@@ -140,25 +153,16 @@ export function rhdAllReduce(spec: CollectiveSpec): Plan {
       ),
     );
   }
-  if (fold.q > 0) {
-    steps.push(
-      step(
-        'fold-in',
-        pairs(fold, (even, odd) => [
-          reduce(place(odd, inPlace ? 'recv' : 'send', 0), place(even, 'recv', 0), count, 0),
-        ]),
-      ),
-    );
-  }
-  steps.push(...halvingSteps(fold, edges, (b) => b), ...doublingSteps(fold, edges, (b) => b));
-  if (fold.q > 0) {
-    steps.push(
-      step(
-        'fold-out',
-        pairs(fold, (even, odd) => [copy(place(even, 'recv', 0), place(odd, 'recv', 0), count, 0)]),
-      ),
-    );
-  }
+  steps.push(
+    ...aroundFold(
+      fold,
+      (even, odd) => [
+        reduce(place(odd, inPlace ? 'recv' : 'send', 0), place(even, 'recv', 0), count, 0),
+      ],
+      [...halvingSteps(fold, edges, (b) => b), ...doublingSteps(fold, edges, (b) => b)],
+      (even, odd) => [copy(place(even, 'recv', 0), place(odd, 'recv', 0), count, 0)],
+    ),
+  );
   return {
     ...base,
     ...allReduceLayout(spec),
@@ -192,30 +196,17 @@ export function rhdReduceScatter(spec: CollectiveSpec): Plan {
       ),
     );
   }
-  if (fold.q > 0) {
-    steps.push(
-      step(
-        'fold-in',
-        pairs(fold, (even, odd) => [
-          reduce(place(odd, 'recv', 0), place(even, 'recv', 0), count, 0),
-        ]),
-      ),
-    );
-  }
   steps.push(
-    ...halvingSteps(fold, foldedEdges(fold, bounds), (v) => (v < fold.q ? 2 * v : v + fold.q)),
+    ...aroundFold(
+      fold,
+      (even, odd) => [reduce(place(odd, 'recv', 0), place(even, 'recv', 0), count, 0)],
+      halvingSteps(fold, foldedEdges(fold, bounds), fold.real),
+      (even, odd) => {
+        const [at, size] = chunk(odd) as [number, number];
+        return [copy(place(even, 'recv', at), place(odd, 'recv', at), size, odd)];
+      },
+    ),
   );
-  if (fold.q > 0) {
-    steps.push(
-      step(
-        'fold-out',
-        pairs(fold, (even, odd) => {
-          const [at, size] = chunk(odd) as [number, number];
-          return [copy(place(even, 'recv', at), place(odd, 'recv', at), size, odd)];
-        }),
-      ),
-    );
-  }
   return {
     ...base,
     ...reduceScatterLayout(spec),
@@ -249,32 +240,21 @@ export function rhdAllGather(spec: CollectiveSpec): Plan {
       ),
     );
   }
-  if (fold.q > 0) {
-    steps.push(
-      step(
-        'fold-in',
-        pairs(fold, (even, odd) => [
-          copy(
-            inPlace ? place(odd, 'recv', at(odd)) : place(odd, 'send', 0),
-            place(even, 'recv', at(odd)),
-            part(odd),
-            odd,
-          ),
-        ]),
-      ),
-    );
-  }
   steps.push(
-    ...doublingSteps(fold, foldedEdges(fold, bounds), (v) => (v < fold.q ? 2 * v : v + fold.q)),
+    ...aroundFold(
+      fold,
+      (even, odd) => [
+        copy(
+          inPlace ? place(odd, 'recv', at(odd)) : place(odd, 'send', 0),
+          place(even, 'recv', at(odd)),
+          part(odd),
+          odd,
+        ),
+      ],
+      doublingSteps(fold, foldedEdges(fold, bounds), fold.real),
+      (even, odd) => [copy(place(even, 'recv', 0), place(odd, 'recv', 0), count, 0)],
+    ),
   );
-  if (fold.q > 0) {
-    steps.push(
-      step(
-        'fold-out',
-        pairs(fold, (even, odd) => [copy(place(even, 'recv', 0), place(odd, 'recv', 0), count, 0)]),
-      ),
-    );
-  }
   return {
     ...base,
     ...allGatherLayout(spec),
