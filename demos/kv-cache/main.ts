@@ -14,7 +14,8 @@ import { formatSeconds } from '../../src/model/units.ts';
 import { mountKvCharts } from '../../src/view/kv-charts.ts';
 import { drawPool } from '../../src/view/kv-draw.ts';
 import { frameCaption } from '../../src/view/kv-frames.ts';
-import { ASSUMED_MODEL, type KvRun, runKv } from '../../src/view/kv-run.ts';
+import { requestViews } from '../../src/view/kv-requests.ts';
+import { ASSUMED_MODEL, type KvProgress, type KvRun, runKv } from '../../src/view/kv-run.ts';
 import {
   DEFAULT_KV_STATE,
   KV_LIMITS,
@@ -74,11 +75,21 @@ const gpu = () =>
     ? { ctx: session.ctx, shaders: viteShaders, cache: session.cache, timer: session.timer }
     : undefined;
 
+/** "Serving 16 requests (continuous batching) on the GPU… iteration 23, 9 of 16 finished". */
+function progressText(s: KvState, p?: KvProgress): string {
+  const how = gpu() ? 'on the GPU' : 'by the model';
+  const head = `Serving ${s.requests} requests (${s.scheduler} batching) ${how}…`;
+  return p
+    ? `${head} iteration ${p.iterations}, ${p.finished} of ${p.requests} finished, t = ${p.t.toFixed(2)} s`
+    : head;
+}
+
 /** The run of `s` (served now, or kept from before if the same workload and scheduler). */
-async function runOf(s: KvState): Promise<KvRun> {
+async function runOf(s: KvState, say: (progress: string) => void): Promise<KvRun> {
   const kept = runs.get(s.scheduler);
   if (kept && sameKvRun(kept.state, s)) return kept;
-  const run = await runKv(s, gpu());
+  say(progressText(s));
+  const run = await runKv(s, gpu(), (p) => say(progressText(s, p)));
   const other = [...runs.values()].find((r) => sameKvRun(r.state, s, ['scheduler']));
   runs = new Map(other ? [[other.state.scheduler, other]] : []);
   runs.set(s.scheduler, run);
@@ -89,9 +100,10 @@ async function runOf(s: KvState): Promise<KvRun> {
 async function load(next: KvState): Promise<void> {
   const mine = ++generation;
   transport.stop();
-  statusLine.textContent = `Serving ${next.requests} requests (${next.scheduler} batching)…`;
   try {
-    const run = await runOf(next);
+    const run = await runOf(next, (text) => {
+      if (mine === generation) statusLine.textContent = text;
+    });
     if (mine !== generation) return;
     state = { ...next, step: Math.min(next.step, run.frames.length) };
     shown = run;
@@ -124,12 +136,19 @@ async function load(next: KvState): Promise<void> {
 function drawFrame(step: number): void {
   if (!shown) return;
   const frames = shown.frames;
-  drawPool(poolCanvas, frames[step - 1], frames[step - 2], shown.state.blocks);
+  drawPool(
+    poolCanvas,
+    frames[step - 1],
+    frames[step - 2],
+    shown.state.blocks,
+    requestViews(frames, shown.requests, step - 1),
+  );
   caption.textContent =
     step === 0
       ? frameCaption(frames, -1, shown.state.blocks)
       : frameCaption(frames, step - 1, shown.state.blocks);
   counter.textContent = `iteration ${step} of ${frames.length}`;
+  charts.mark(frames[step - 1]?.t);
   document.body.dataset.step = String(step);
 }
 
@@ -173,14 +192,17 @@ function renderResults(): void {
 
 async function compare(): Promise<void> {
   const other: Scheduler = state.scheduler === 'static' ? 'continuous' : 'static';
-  compareStatus.textContent = `Serving the same workload with ${other} batching…`;
+  compareButton.disabled = true; // one run of the other scheduler at a time
   try {
-    await runOf({ ...state, scheduler: other });
+    await runOf({ ...state, scheduler: other }, (text) => {
+      compareStatus.textContent = text;
+    });
     compareStatus.textContent = '';
     renderResults();
   } catch (e) {
     compareStatus.textContent = '';
     showAlert((e as Error).message);
+    renderResults();
   }
 }
 
@@ -320,6 +342,8 @@ Object.assign(window, {
         tokens: shown.result.requests.reduce((n, r) => n + r.output_tokens, 0),
       },
     schedulersRun: () => [...runs.keys()],
+    /** The step (1-based) of the shown run's first preemption; 0 when none. */
+    firstPreemption: () => (shown?.frames.findIndex((f) => f.preempted.length > 0) ?? -1) + 1,
     compare,
     simulateDeviceLoss: () => deviceLost({ reason: 'unknown', message: 'simulated by a test' }),
   },

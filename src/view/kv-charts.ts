@@ -1,7 +1,8 @@
 // The KV-cache page's live charts (uPlot), over virtual time: output tokens/s (over the last
 // iterations), the KV blocks in use against the pool, paged and contiguous utilization, and
-// each request's TTFT at the time of its first token. For tests: the container's data-series
-// names the series that have values.
+// each request's TTFT at the time of its first token; a dashed line marks the iteration shown
+// above them. For tests: the container's data-series names the series that have values, and
+// data-mark the virtual time marked.
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import './sweep-plot.css';
@@ -36,12 +37,35 @@ export function kvSeries(frames: readonly KvFrame[], window = 8): KvSeries {
   };
 }
 
+/** A uPlot draw hook: a dashed vertical line at the time `at()` returns (none: undefined). */
+function markerHook(at: () => number | undefined) {
+  return (u: uPlot) => {
+    const t = at();
+    if (t === undefined || !Number.isFinite(t)) return;
+    const x = u.valToPos(t, 'x', true);
+    const { left, top, width, height } = u.bbox;
+    if (x < left || x > left + width) return;
+    const g = u.ctx;
+    g.save();
+    g.strokeStyle = '#f0f3f6';
+    g.lineWidth = 1.5 * devicePixelRatio;
+    g.setLineDash([6 * devicePixelRatio, 4 * devicePixelRatio]);
+    g.beginPath();
+    g.moveTo(x, top);
+    g.lineTo(x, top + height);
+    g.stroke();
+    g.restore();
+  };
+}
+
 function plotOf(
   host: HTMLElement,
   title: string,
   data: uPlot.AlignedData,
   series: { label: string; stroke: string; scale?: string; points?: boolean }[],
   axes: { label: string; scale?: string; side?: 1 | 3 }[],
+  mark: () => number | undefined,
+  xMax: number,
 ): uPlot {
   const fg = getComputedStyle(host).color || '#ddd';
   const font = '16px system-ui, sans-serif';
@@ -52,8 +76,10 @@ function plotOf(
       width,
       height: 260,
       legend: { live: false },
+      hooks: { draw: [markerHook(mark)] },
       cursor: { drag: { x: false, y: false }, points: { show: false } },
-      scales: { x: { time: false } },
+      // One time axis for all three charts, from 0 to the end of the run.
+      scales: { x: { time: false, range: [0, xMax > 0 ? xMax : 1] } },
       axes: [
         {
           label: 'time (s, virtual: the GPU time of the passes)',
@@ -91,15 +117,26 @@ function plotOf(
 
 export interface KvCharts {
   update(frames: readonly KvFrame[], requests: readonly RequestRecord[], blocks: number): void;
+  /** Marks virtual time `t` on every chart (undefined: no mark, before the first iteration). */
+  mark(t: number | undefined): void;
 }
 
 export function mountKvCharts(container: HTMLElement): KvCharts {
   const plots: uPlot[] = [];
+  let marked: number | undefined;
+  const at = () => marked;
   return {
+    mark(t) {
+      if (t === marked) return;
+      marked = t;
+      container.dataset.mark = t === undefined ? '' : String(t);
+      for (const p of plots) p.redraw(false, false);
+    },
     update(frames, requests, blocks) {
       for (const p of plots.splice(0)) p.destroy();
       container.replaceChildren();
       const s = kvSeries(frames);
+      const end = frames[frames.length - 1]?.t ?? 0;
       const box = () => {
         const d = document.createElement('div');
         d.className = 'fleetlab-sweep';
@@ -113,6 +150,8 @@ export function mountKvCharts(container: HTMLElement): KvCharts {
           [s.t, s.tokensPerS],
           [{ label: 'tokens/s', stroke: '#56B4E9' }],
           [{ label: 'tokens/s' }],
+          at,
+          end,
         ),
       );
       plots.push(
@@ -126,6 +165,8 @@ export function mountKvCharts(container: HTMLElement): KvCharts {
             { label: 'contiguous reservation %', stroke: '#CC79A7', scale: '%' },
           ],
           [{ label: 'blocks' }, { label: 'utilization (%)', scale: '%', side: 1 }],
+          at,
+          end,
         ),
       );
       const firsts = [...requests].sort((a, b) => a.first_token_s - b.first_token_s);
@@ -136,6 +177,8 @@ export function mountKvCharts(container: HTMLElement): KvCharts {
           [firsts.map((r) => r.first_token_s), firsts.map((r) => r.first_token_s - r.arrival_s)],
           [{ label: 'TTFT (s)', stroke: '#F0E442', points: true }],
           [{ label: 'TTFT (s)' }],
+          at,
+          end,
         ),
       );
       container.dataset.series =

@@ -16,8 +16,9 @@ import type { GpuTimer } from '../gpu/timer.ts';
 import { kvBytesPerToken } from '../model/kv-cache.ts';
 import { modelEngine } from '../serving/engine.ts';
 import { gpuEngine } from '../serving/gpu-engine.ts';
+import type { KvPool } from '../serving/kv-pool.ts';
 import { runMetrics, type ServingMetrics } from '../serving/metrics.ts';
-import type { SimResult } from '../serving/records.ts';
+import type { IterationRecord, SimResult } from '../serving/records.ts';
 import { simulate } from '../serving/scheduler.ts';
 import { generateWorkload, type Request } from '../serving/workload.ts';
 import { frameRecorder, type KvFrame } from './kv-frames.ts';
@@ -62,16 +63,35 @@ export interface KvGpu {
   readonly timer: GpuTimer;
 }
 
-export async function runKv(s: KvState, gpu: KvGpu | undefined): Promise<KvRun> {
+/** How far a run has come: called after every iteration (the page's progress line). */
+export interface KvProgress {
+  readonly iterations: number;
+  readonly finished: number;
+  readonly requests: number;
+  /** Virtual time at the end of the last iteration, seconds. */
+  readonly t: number;
+}
+
+export async function runKv(
+  s: KvState,
+  gpu: KvGpu | undefined,
+  onProgress?: (p: KvProgress) => void,
+): Promise<KvRun> {
   const requests = workloadOf(s);
   const config = decoderOf(s);
   const weights = decoderWeights(config, s.seed);
   const recorder = frameRecorder();
+  let finished = 0;
   const options = {
     blocks: s.blocks,
     blockTokens: s.blockTokens,
     maxBatch: s.maxBatch,
-    onIteration: recorder.onIteration,
+    onIteration: (it: IterationRecord, pool: KvPool) => {
+      recorder.onIteration(it, pool);
+      finished += it.finished.length;
+      const t = recorder.frames[recorder.frames.length - 1]?.t ?? 0;
+      onProgress?.({ iterations: recorder.frames.length, finished, requests: requests.length, t });
+    },
   };
   let result: SimResult;
   if (gpu) {

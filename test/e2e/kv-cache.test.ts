@@ -67,7 +67,18 @@ describe('KV-cache page', () => {
       });
       expect(r.frames).toBeGreaterThan(1);
       expect(await textOf(page, '#status')).toMatch(/measured on google swiftshader|measured on/);
-      if (p.name === 'high-cv-preemption') expect(r.preemptions).toBeGreaterThan(0);
+      if (p.name === 'high-cv-preemption') {
+        expect(r.preemptions).toBeGreaterThan(0);
+        const at = await page.evaluate(() =>
+          (
+            window as unknown as { fleetlabKv: { firstPreemption(): number } }
+          ).fleetlabKv.firstPreemption(),
+        );
+        await goHash(page, `#preset=high-cv-preemption&step=${at}`);
+        expect(await textOf(page, '#caption')).toMatch(
+          /requests? [\d, ]+ preempted \(pool full\), (its|their) \d+ blocks? freed/,
+        );
+      }
     }
     await goHash(page, '#preset=continuous-cv1');
     expect(await textOf(page, '#counter')).toMatch(/^iteration 0 of \d+$/);
@@ -86,10 +97,14 @@ describe('KV-cache page', () => {
     expect(await page.evaluate(() => location.hash)).toBe('#preset=continuous-cv1&step=2');
     const charts = await page.$eval('#charts', (e) => e.getAttribute('data-series') ?? '');
     expect(charts.split(',')).toContain('paged utilization');
+    // The charts mark the iteration shown.
+    const mark = await page.$eval('#charts', (e) => Number(e.getAttribute('data-mark')));
+    expect(mark).toBeGreaterThan(0);
     expect(await page.$$eval('#charts canvas', (c) => c.length)).toBeGreaterThanOrEqual(3);
     if (process.env.FLEETLAB_DOCS) {
-      await stepTo(page, 3);
-      await stepTo(page, 4);
+      // Mid-run: eight requests running, seven finished, one waiting (all arrive at t = 0, so
+      // the schedule is the same on any engine).
+      await goHash(page, '#preset=continuous-cv1&step=22');
       await page.setViewport({ width: 1600, height: 900 });
       await page.evaluate(() => window.dispatchEvent(new Event('resize')));
       await new Promise((r) => setTimeout(r, 500));
@@ -103,6 +118,17 @@ describe('KV-cache page', () => {
 
   it('the other scheduler runs on the same workload; the table sets both side by side', async () => {
     const { page, errors } = await open('#preset=static-cv1');
+    // The progress line while the other scheduler serves: iteration by iteration.
+    await page.evaluate(() => {
+      const seen: string[] = [];
+      Object.assign(window, { progressSeen: seen });
+      const box = document.getElementById('compare-status') as HTMLElement;
+      new MutationObserver(() => seen.push(box.textContent ?? '')).observe(box, {
+        childList: true,
+        characterData: true,
+        subtree: true,
+      });
+    });
     await page.click('#compare');
     await page.waitForFunction(
       () =>
@@ -117,6 +143,16 @@ describe('KV-cache page', () => {
         timeout: READY_TIMEOUT,
       },
     );
+    const seen = await page.evaluate(
+      () => (window as unknown as { progressSeen: string[] }).progressSeen,
+    );
+    expect(
+      seen.some((t) =>
+        /^Serving 16 requests \(continuous batching\) on the GPU… iteration \d+, \d+ of 16 finished/.test(
+          t,
+        ),
+      ),
+    ).toBe(true);
     const table = await textOf(page, '#results');
     expect(table).toMatch(/static/);
     expect(table).toMatch(/continuous/);
