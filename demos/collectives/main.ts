@@ -19,6 +19,7 @@ import { pricePlan } from '../../src/model/pricer.ts';
 import { DTYPE_INFO, DTYPES, REDOPS } from '../../src/plans/dtype.ts';
 import { COLLECTIVES, type Plan } from '../../src/plans/plan.ts';
 import { ALGORITHMS } from '../../src/plans/registry.ts';
+import { pageAlert } from '../../src/view/alert.ts';
 import { chunkColour, valueColour } from '../../src/view/colours.ts';
 import { type Layout, layoutFabric, routePoints } from '../../src/view/layout.ts';
 import { VIEW_PRESETS, viewPreset } from '../../src/view/presets.ts';
@@ -41,20 +42,7 @@ const caption = $('caption');
 const counter = $('counter');
 const playButton = $<HTMLButtonElement>('play');
 
-function showAlert(message: string): void {
-  alertBox.textContent = message;
-  alertBox.hidden = false;
-}
-
-/** Clears the alert, except for what stays true all along (no WebGPU, a lost device). */
-function clearAlert(): void {
-  if (session.standing) {
-    showAlert(session.standing);
-    return;
-  }
-  alertBox.hidden = true;
-  alertBox.textContent = '';
-}
+const { show: showAlert, clear: clearAlert } = pageAlert(alertBox, () => session.standing);
 
 interface Session {
   ctx?: GpuContext;

@@ -11,6 +11,7 @@ import { viteShaders } from '../../src/gpu/shaders-vite.ts';
 import { GpuTimer } from '../../src/gpu/timer.ts';
 import { continuousBatchingGain } from '../../src/model/kv-cache.ts';
 import { formatSeconds } from '../../src/model/units.ts';
+import { pageAlert } from '../../src/view/alert.ts';
 import { mountKvCharts } from '../../src/view/kv-charts.ts';
 import { drawPool } from '../../src/view/kv-draw.ts';
 import { frameCaption } from '../../src/view/kv-frames.ts';
@@ -57,18 +58,7 @@ let shown: KvRun | undefined;
 let runs = new Map<Scheduler, KvRun>();
 let generation = 0;
 
-function showAlert(message: string): void {
-  alertBox.textContent = message;
-  alertBox.hidden = false;
-}
-function clearAlert(): void {
-  if (session.standing) {
-    showAlert(session.standing);
-    return;
-  }
-  alertBox.hidden = true;
-  alertBox.textContent = '';
-}
+const { show: showAlert, clear: clearAlert } = pageAlert(alertBox, () => session.standing);
 
 const gpu = () =>
   session.ctx && session.cache && session.timer

@@ -16,6 +16,7 @@ import { GpuTimer } from '../../src/gpu/timer.ts';
 import { pricePlan } from '../../src/model/pricer.ts';
 import { LAYOUTS, type Plan } from '../../src/plans/plan.ts';
 import { LAYOUT_COMMS, tensorParallel } from '../../src/plans/tensor-parallel.ts';
+import { pageAlert } from '../../src/view/alert.ts';
 import { chunkColour, valueColour, valueScale } from '../../src/view/colours.ts';
 import { type Layout, layoutFabric, routePoints } from '../../src/view/layout.ts';
 import { FabricScene } from '../../src/view/scene.ts';
@@ -70,18 +71,7 @@ let shown: Shown | undefined;
 let state: TpState;
 let generation = 0;
 
-function showAlert(message: string): void {
-  alertBox.textContent = message;
-  alertBox.hidden = false;
-}
-function clearAlert(): void {
-  if (session.standing) {
-    showAlert(session.standing);
-    return;
-  }
-  alertBox.hidden = true;
-  alertBox.textContent = '';
-}
+const { show: showAlert, clear: clearAlert } = pageAlert(alertBox, () => session.standing);
 
 /** Builds, runs, checks and draws `next`; on failure the alert says why and the last scene stays. */
 async function load(next: TpState): Promise<void> {
