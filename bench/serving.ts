@@ -68,6 +68,7 @@ interface Row {
   textbook_gain: number;
   model_gain: number;
   model_error: ServeRun['model_error'];
+  model_rows_error: ServeRun['model_rows_error'];
 }
 const rows: Row[] = [];
 const workloads = new Map<number, ReturnType<typeof generateWorkload>>();
@@ -113,6 +114,7 @@ for (const cv of CVS) {
     textbook_gain: continuousBatchingGain(cv),
     model_gain: (await priced('continuous')) / (await priced('static')),
     model_error: b.model_error,
+    model_rows_error: b.model_rows_error,
   });
 }
 decoder.destroy();
@@ -169,13 +171,13 @@ const lines = [
   '',
   `Adapter: ${describeAdapter(ctx.adapter)}; timestamps: ${regime.note}.`,
   `Decoder: ${decoderConfig.layers} layers, d ${decoderConfig.dModel}, ${decoderConfig.qHeads} query / ${decoderConfig.kvHeads} KV heads x ${decoderConfig.headDim}, 2 tensor-parallel ranks. ${REQUESTS} requests at t = 0, prompt mean ${PROMPT_MEAN} (CV 0.5), output mean ${OUTPUT_MEAN}; batch ${MAX_BATCH}; KV pool ${BLOCKS} blocks x ${BLOCK_TOKENS} tokens.`,
-  `Decode model (fitted before the runs): latency ${ms(model.latency_s)} ms, bandwidth ${(model.bandwidth_Bps / 1e9).toFixed(3)} GB/s, R^2 ${model.r2.toFixed(3)}.`,
+  `Decode model (fitted before the runs): latency ${ms(model.latency_s)} ms, bandwidth ${(model.bandwidth_Bps / 1e9).toFixed(3)} GB/s, R^2 ${model.r2.toFixed(3)}; with a term per row: latency ${ms(model.with_rows.latency_s)} ms, bandwidth ${(model.with_rows.bandwidth_Bps / 1e9).toFixed(3)} GB/s, ${(model.with_rows.row_s * 1e3).toFixed(2)} ms a row, R^2 ${model.with_rows.r2.toFixed(3)}.`,
   '',
-  '| output CV | static tokens/s | continuous tokens/s | gain | 1 + CV^2/2 | model gain | KV util. paged / contiguous | TTFT p50 / p99 (ms) static | continuous | preemptions | decode model error (median / worst) |',
-  '|---|---|---|---|---|---|---|---|---|---|---|',
+  '| output CV | static tokens/s | continuous tokens/s | gain | 1 + CV^2/2 | model gain | KV util. paged / contiguous | TTFT p50 / p99 (ms) static | continuous | preemptions | decode model error (median / worst) | with a term per row |',
+  '|---|---|---|---|---|---|---|---|---|---|---|---|',
   ...rows.map(
     (r) =>
-      `| ${r.cv} | ${r.static.tokens_per_s.toFixed(1)} | ${r.continuous.tokens_per_s.toFixed(1)} | ${r.gain.toFixed(2)} | ${r.textbook_gain.toFixed(2)} | ${r.model_gain.toFixed(2)} | ${pct(r.continuous.kv_utilization)} / ${pct(r.continuous.kv_utilization_contiguous)} | ${ms(r.static.ttft_s.p50)} / ${ms(r.static.ttft_s.p99)} | ${ms(r.continuous.ttft_s.p50)} / ${ms(r.continuous.ttft_s.p99)} | ${r.continuous.preemptions} | ${pct(r.model_error.median_abs)} / ${pct(r.model_error.worst_abs)} |`,
+      `| ${r.cv} | ${r.static.tokens_per_s.toFixed(1)} | ${r.continuous.tokens_per_s.toFixed(1)} | ${r.gain.toFixed(2)} | ${r.textbook_gain.toFixed(2)} | ${r.model_gain.toFixed(2)} | ${pct(r.continuous.kv_utilization)} / ${pct(r.continuous.kv_utilization_contiguous)} | ${ms(r.static.ttft_s.p50)} / ${ms(r.static.ttft_s.p99)} | ${ms(r.continuous.ttft_s.p50)} / ${ms(r.continuous.ttft_s.p99)} | ${r.continuous.preemptions} | ${pct(r.model_error.median_abs)} / ${pct(r.model_error.worst_abs)} | ${pct(r.model_rows_error.median_abs)} / ${pct(r.model_rows_error.worst_abs)} |`,
   ),
   '',
   `Block size: the CV 1 workload, continuous, in ${BLOCKS * 4} blocks of 4 tokens (the same memory): paged KV utilization ${pct(smallRun.metrics.kv_utilization)} (blocks of ${BLOCK_TOKENS}: ${pct((rows[1] as Row).continuous.kv_utilization)}), ${smallRun.metrics.tokens_per_s.toFixed(1)} tokens/s.`,

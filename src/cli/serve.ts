@@ -51,6 +51,7 @@ export async function runServe(argv: string[], out: (line: string) => void): Pro
     );
     const { metrics, passes } = served;
     const modelError = served.model_error;
+    const rowsError = served.model_rows_error;
     const decodes = passes.filter((p) => p.kind === 'decode');
     const c = args.decoder;
     const w = args.workload;
@@ -97,6 +98,10 @@ export async function runServe(argv: string[], out: (line: string) => void): Pro
     out(
       `# model vs the run's ${decodes.length} decode passes: median |error| ${pct(modelError.median_abs)}, worst ${pct(modelError.worst_abs)}, median signed ${pct(modelError.median_signed)}`,
     );
+    const r = model.with_rows;
+    out(
+      `# with a term per row (+ rows x t_row, same passes): latency ${sec(r.latency_s)}, bandwidth ${Number.isFinite(r.bandwidth_Bps) ? formatBandwidth(r.bandwidth_Bps) : 'unbounded'}, t_row ${sec(r.row_s)} (R^2 ${r.r2.toFixed(3)}); vs the run: median |error| ${pct(rowsError.median_abs)}, worst ${pct(rowsError.worst_abs)}`,
+    );
     if (args.json !== undefined) {
       const json = JSON.stringify(
         {
@@ -110,7 +115,7 @@ export async function runServe(argv: string[], out: (line: string) => void): Pro
           block_tokens: args.blockTokens,
           max_batch: args.maxBatch,
           ...metrics,
-          model: { ...model, error: modelError },
+          model: { ...model, error: modelError, with_rows_error: rowsError },
           passes,
         },
         null,

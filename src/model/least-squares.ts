@@ -95,3 +95,92 @@ export function fitSlope(
   const predicted = xs.map((x, i) => (offsets[i] as number) + slope * x);
   return { slope, ...fitQuality(ys, predicted) };
 }
+
+export interface LinearFit extends FitQuality {
+  /** One coefficient a column: y ~ sum_j coefficients[j] columns[j][i]. */
+  readonly coefficients: readonly number[];
+}
+
+/**
+ * y ~ sum_j c_j columns[j], minimizing sum ((y - fit) / y)^2, with every c_j >= 0: a term that
+ * would come out negative (no physical meaning for a time per byte or per row) is dropped and
+ * the rest refitted, until all are >= 0. Columns are scaled to their largest value before the
+ * normal equations are solved, so bytes (1e6) and rows (1..64) sit side by side.
+ */
+export function fitNonNegative(
+  columns: readonly (readonly number[])[],
+  ys: readonly number[],
+): LinearFit {
+  for (const y of ys) {
+    if (!Number.isFinite(y) || y <= 0) throw new RangeError(`y ${y} must be a finite number > 0`);
+  }
+  if (columns.some((c) => c.length !== ys.length)) {
+    throw new RangeError(`every column needs ${ys.length} values`);
+  }
+  const ws = relativeWeights(ys);
+  let active = columns.map((_, j) => j);
+  for (;;) {
+    const coefficients = solveWeighted(
+      active.map((j) => columns[j] as readonly number[]),
+      ys,
+      ws,
+    );
+    const negative = coefficients.findIndex((c) => c < 0);
+    if (negative < 0 || active.length === 1) {
+      const all = columns.map(() => 0);
+      active.forEach((j, k) => {
+        all[j] = Math.max(0, coefficients[k] as number);
+      });
+      const predicted = ys.map((_, i) =>
+        all.reduce((s, c, j) => s + c * ((columns[j] as readonly number[])[i] as number), 0),
+      );
+      return { coefficients: all, ...fitQuality(ys, predicted) };
+    }
+    active = active.filter((_, k) => k !== negative);
+  }
+}
+
+/** Weighted normal equations on scaled columns, by Gaussian elimination with pivoting. */
+function solveWeighted(
+  columns: readonly (readonly number[])[],
+  ys: readonly number[],
+  ws: readonly number[],
+): number[] {
+  const n = columns.length;
+  const scale = columns.map((c) => Math.max(...c.map(Math.abs)) || 1);
+  const a = Array.from({ length: n }, () => new Array<number>(n + 1).fill(0));
+  ys.forEach((y, i) => {
+    const w = ws[i] as number;
+    for (let r = 0; r < n; r++) {
+      const xr = ((columns[r] as readonly number[])[i] as number) / (scale[r] as number);
+      for (let c = 0; c < n; c++) {
+        const xc = ((columns[c] as readonly number[])[i] as number) / (scale[c] as number);
+        (a[r] as number[])[c] = ((a[r] as number[])[c] as number) + w * xr * xc;
+      }
+      (a[r] as number[])[n] = ((a[r] as number[])[n] as number) + w * xr * y;
+    }
+  });
+  for (let col = 0; col < n; col++) {
+    let pivot = col;
+    for (let r = col + 1; r < n; r++) {
+      if (
+        Math.abs((a[r] as number[])[col] as number) >
+        Math.abs((a[pivot] as number[])[col] as number)
+      )
+        pivot = r;
+    }
+    [a[col], a[pivot]] = [a[pivot] as number[], a[col] as number[]];
+    const p = (a[col] as number[])[col] as number;
+    if (Math.abs(p) < 1e-300)
+      throw new RangeError('the fit is singular: the columns do not vary independently');
+    for (let r = 0; r < n; r++) {
+      if (r === col) continue;
+      const f = ((a[r] as number[])[col] as number) / p;
+      for (let c = col; c <= n; c++) {
+        (a[r] as number[])[c] =
+          ((a[r] as number[])[c] as number) - f * ((a[col] as number[])[c] as number);
+      }
+    }
+  }
+  return a.map((row, r) => (row[n] as number) / (row[r] as number) / (scale[r] as number));
+}

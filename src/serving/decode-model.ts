@@ -8,11 +8,17 @@
 // on decode passes timed before the workload runs (batch 1 and a full batch, short and long
 // contexts), then used to predict the workload's own decode passes: the model's error is that
 // prediction against what was measured, never a fit to the data it is judged on.
+//
+// Beside it, the same form with a term per row (a token the pass computes):
+//     t_pass = latency + (weights + KV read) / bandwidth + rows x t_row
+// On a GPU whose decode is memory-bound t_row comes out near 0; on a CPU-emulated one (or a
+// compute-bound batch) it carries most of the time. Both are fitted on the same passes, all
+// terms kept >= 0.
 import type { DecoderGpu } from '../exec/decoder-gpu.ts';
 import { weightBytes } from '../exec/decoder-model.ts';
 import type { GpuTimer } from '../gpu/timer.ts';
 import { kvBytesPerToken } from '../model/kv-cache.ts';
-import { fitLine, fitSlope } from '../model/least-squares.ts';
+import { fitLine, fitNonNegative, fitSlope } from '../model/least-squares.ts';
 
 export interface DecodeModel {
   readonly latency_s: number;
@@ -22,11 +28,31 @@ export interface DecodeModel {
   readonly kv_bytes_per_token: number;
   /** Of the calibration fit. */
   readonly r2: number;
-  readonly points: readonly { readonly bytes: number; readonly gpu_s: number }[];
+  /** The form with a term per row, fitted on the same passes. */
+  readonly with_rows: {
+    readonly latency_s: number;
+    readonly bandwidth_Bps: number;
+    readonly row_s: number;
+    readonly r2: number;
+  };
+  readonly points: readonly {
+    readonly bytes: number;
+    readonly rows: number;
+    readonly gpu_s: number;
+  }[];
 }
 
 export function decodeModelSeconds(m: DecodeModel, kvTokensRead: number): number {
   return m.latency_s + (m.weight_bytes + kvTokensRead * m.kv_bytes_per_token) / m.bandwidth_Bps;
+}
+
+export function decodeModelRowsSeconds(m: DecodeModel, kvTokensRead: number, rows: number): number {
+  const r = m.with_rows;
+  return (
+    r.latency_s +
+    (m.weight_bytes + kvTokensRead * m.kv_bytes_per_token) / r.bandwidth_Bps +
+    rows * r.row_s
+  );
 }
 
 export function decoderKvBytesPerToken(decoder: DecoderGpu): number {
@@ -52,7 +78,7 @@ export async function calibrateDecodeModel(
   const { maxSeqs, maxRows, blockTokens, poolBlocks } = decoder.options;
   const kvPerToken = decoderKvBytesPerToken(decoder);
   const weights = weightBytes(decoder.weights);
-  const points: { bytes: number; gpu_s: number }[] = [];
+  const points: { bytes: number; rows: number; gpu_s: number }[] = [];
   const longest = Math.min(
     c.maxPositions,
     Math.floor(poolBlocks / Math.min(maxSeqs, maxRows)) * blockTokens,
@@ -70,7 +96,11 @@ export async function calibrateDecodeModel(
       for (let i = 0; i < 4; i++) times.push((await decoder.forward(rows, table, timer)).gpu_s);
       // The first is a warm-up.
       const sorted = times.slice(1).sort((a, b) => a - b);
-      points.push({ bytes: weights + seqs * context * kvPerToken, gpu_s: sorted[1] as number });
+      points.push({
+        bytes: weights + seqs * context * kvPerToken,
+        rows: seqs,
+        gpu_s: sorted[1] as number,
+      });
     }
   }
   const xs = points.map((p) => p.bytes);
@@ -78,7 +108,15 @@ export async function calibrateDecodeModel(
   // A negative latency has no meaning: where the line would need one, the fit goes through 0.
   const line = fitLine(xs, ys);
   const fit = line.intercept >= 0 ? line : { ...fitSlope(xs, ys), intercept: 0 };
+  const rowsFit = fitNonNegative([xs.map(() => 1), xs, points.map((p) => p.rows)], ys);
+  const [latency, perByte, perRow] = rowsFit.coefficients as [number, number, number];
   return {
+    with_rows: {
+      latency_s: latency,
+      bandwidth_Bps: perByte > 0 ? 1 / perByte : Number.POSITIVE_INFINITY,
+      row_s: perRow,
+      r2: rowsFit.r2,
+    },
     latency_s: fit.intercept,
     // A slope at or below 0 (bytes too few to show over the fixed cost) reads as unbounded.
     bandwidth_Bps: fit.slope > 0 ? 1 / fit.slope : Number.POSITIVE_INFINITY,

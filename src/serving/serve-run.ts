@@ -5,23 +5,35 @@
 import type { DecoderGpu } from '../exec/decoder-gpu.ts';
 import { median } from '../exec/microbench.ts';
 import type { GpuTimer } from '../gpu/timer.ts';
-import { type DecodeModel, decodeModelSeconds } from './decode-model.ts';
+import { type DecodeModel, decodeModelRowsSeconds, decodeModelSeconds } from './decode-model.ts';
 import { type GpuPass, gpuEngine } from './gpu-engine.ts';
 import { runMetrics, type ServingMetrics, type Slo } from './metrics.ts';
 import type { SchedulerName, SimResult } from './records.ts';
 import { simulate } from './scheduler.ts';
 import type { Request } from './workload.ts';
 
+export interface ModelError {
+  readonly median_abs: number;
+  readonly worst_abs: number;
+  readonly median_signed: number;
+}
+
+function errorOf(errors: readonly number[]): ModelError {
+  return {
+    median_abs: median(errors.map(Math.abs)),
+    worst_abs: Math.max(0, ...errors.map(Math.abs)),
+    median_signed: median(errors),
+  };
+}
+
 export interface ServeRun {
   readonly run: SimResult;
   readonly metrics: ServingMetrics;
   readonly passes: readonly GpuPass[];
   /** The model against each decode pass: (predicted - measured) / measured. */
-  readonly model_error: {
-    readonly median_abs: number;
-    readonly worst_abs: number;
-    readonly median_signed: number;
-  };
+  readonly model_error: ModelError;
+  /** The same for the form with a term per row. */
+  readonly model_rows_error: ModelError;
 }
 
 export async function serveOnGpu(
@@ -41,17 +53,14 @@ export async function serveOnGpu(
     { blocks: poolBlocks, blockTokens, maxBatch: maxSeqs },
     engine,
   );
-  const errors = engine.passes
-    .filter((p) => p.kind === 'decode')
-    .map((p) => (decodeModelSeconds(model, p.kv_tokens_read) - p.gpu_s) / p.gpu_s);
+  const decodes = engine.passes.filter((p) => p.kind === 'decode');
+  const relative = (predict: (p: GpuPass) => number) =>
+    errorOf(decodes.map((p) => (predict(p) - p.gpu_s) / p.gpu_s));
   return {
     run,
     metrics: runMetrics(run, slo),
     passes: engine.passes,
-    model_error: {
-      median_abs: median(errors.map(Math.abs)),
-      worst_abs: Math.max(0, ...errors.map(Math.abs)),
-      median_signed: median(errors),
-    },
+    model_error: relative((p) => decodeModelSeconds(model, p.kv_tokens_read)),
+    model_rows_error: relative((p) => decodeModelRowsSeconds(model, p.kv_tokens_read, p.rows)),
   };
 }

@@ -62,6 +62,9 @@ describe('fleetlab serve', () => {
       const decodes = out.passes.filter((p: { kind: string }) => p.kind === 'decode');
       expect(decodes.length).toBeGreaterThan(0);
       expect(Number.isFinite(out.model.error.median_abs)).toBe(true);
+      expect(Number.isFinite(out.model.with_rows_error.median_abs)).toBe(true);
+      expect(out.model.with_rows.row_s).toBeGreaterThanOrEqual(0);
+      expect(r.stdout).toMatch(/^# with a term per row/m);
     },
   );
 });
