@@ -8,6 +8,7 @@ import { VIEW_PRESETS } from '../../src/view/presets.ts';
 import { type E2E, startE2E } from './browser.ts';
 import {
   expectDrawn,
+  openPage,
   READY_TIMEOUT,
   sceneStats,
   textOf,
@@ -16,12 +17,7 @@ import {
 } from './page-checks.ts';
 
 /** Opens the page at `hash` and waits until its first frame is drawn. */
-async function open(e2e: E2E, hash: string) {
-  const watched = await e2e.newPage();
-  await watched.page.goto(e2e.url(`/collectives/${hash}`), { waitUntil: 'load' });
-  await waitReady(watched.page);
-  return watched;
-}
+const open = (e2e: E2E, hash: string) => openPage(e2e, `/collectives/${hash}`);
 
 /** The strips the page shows, as numbers, for tests (the page exposes them for this). */
 function shownStrips(page: Page): Promise<number[][]> {

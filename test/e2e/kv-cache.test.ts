@@ -5,14 +5,14 @@
 // FLEETLAB_DOCS=1 also writes docs/kv-cache.png (the README's screenshot).
 import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { PNG } from 'pngjs';
 import type { Page } from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KV_PRESETS } from '../../src/view/kv-state.ts';
 import { type E2E, startE2E } from './browser.ts';
 import {
+  canvasStats,
   goHash,
-  pixelStats,
+  openPage,
   READY_TIMEOUT,
   stepTo,
   textOf,
@@ -31,12 +31,6 @@ interface RunView {
 const run = (page: Page) =>
   page.evaluate(() => (window as unknown as { fleetlabKv: { run(): RunView } }).fleetlabKv.run());
 
-async function poolStats(page: Page) {
-  const canvas = await page.$('canvas#pool');
-  if (!canvas) throw new Error('no canvas#pool');
-  return pixelStats(PNG.sync.read(Buffer.from(await canvas.screenshot({ type: 'png' }))));
-}
-
 describe('KV-cache page', () => {
   let e2e: E2E;
   beforeAll(async () => {
@@ -46,12 +40,7 @@ describe('KV-cache page', () => {
     await e2e?.close();
   });
 
-  async function open(hash: string) {
-    const watched = await e2e.newPage();
-    await watched.page.goto(e2e.url(`/kv-cache/${hash}`), { waitUntil: 'load' });
-    await waitReady(watched.page);
-    return watched;
-  }
+  const open = (hash: string) => openPage(e2e, `/kv-cache/${hash}`);
 
   it('every preset serves every request on the GPU and draws the pool; stepping moves it', async () => {
     const { page, errors } = await open('');
@@ -82,7 +71,7 @@ describe('KV-cache page', () => {
     }
     await goHash(page, '#preset=continuous-cv1');
     expect(await textOf(page, '#counter')).toMatch(/^iteration 0 of \d+$/);
-    const empty = await poolStats(page);
+    const empty = await canvasStats(page, 'canvas#pool');
     const captions: string[] = [];
     for (let k = 1; k <= 3; k++) {
       await stepTo(page, k);
@@ -90,7 +79,7 @@ describe('KV-cache page', () => {
     }
     expect(captions[0]).toMatch(/^iteration 1 of \d+, t = [\d.]+ s; admitted /);
     expect(new Set(captions).size).toBe(3);
-    const filled = await poolStats(page);
+    const filled = await canvasStats(page, 'canvas#pool');
     expect(filled.distinctColours).toBeGreaterThan(empty.distinctColours);
     expect(filled.foreground).toBeGreaterThan(empty.foreground);
     await stepTo(page, 2, 'ArrowLeft');

@@ -5,6 +5,7 @@ import { join, resolve } from 'node:path';
 import { PNG } from 'pngjs';
 import type { KeyInput, Page } from 'puppeteer-core';
 import { expect } from 'vitest';
+import type { E2E, WatchedPage } from './browser.ts';
 
 // SwiftShader compiles shaders and three's pipelines on the CPU: tens of seconds on 2 cores.
 export const READY_TIMEOUT = 150_000;
@@ -94,4 +95,19 @@ export async function goHash(page: Page, hash: string): Promise<void> {
 export async function stepTo(page: Page, step: number, key: KeyInput = 'Space'): Promise<void> {
   await page.keyboard.press(key);
   await page.waitForSelector(`body[data-step="${step}"]`, { timeout: READY_TIMEOUT });
+}
+
+/** Opens `path` (a page and its hash, e.g. '/kv-cache/#preset=x') and waits until it is ready. */
+export async function openPage(e2e: E2E, path: string): Promise<WatchedPage> {
+  const watched = await e2e.newPage();
+  await watched.page.goto(e2e.url(path), { waitUntil: 'load' });
+  await waitReady(watched.page);
+  return watched;
+}
+
+/** Screenshots the canvas `selector` names and measures its pixels (not saved). */
+export async function canvasStats(page: Page, selector: string): Promise<PixelStats> {
+  const canvas = await page.$(selector);
+  if (!canvas) throw new Error(`the page has no ${selector}`);
+  return pixelStats(PNG.sync.read(Buffer.from(await canvas.screenshot({ type: 'png' }))));
 }

@@ -5,15 +5,15 @@
 // FLEETLAB_DOCS=1 also writes docs/tensor-parallel.png (the README's screenshot).
 import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { PNG } from 'pngjs';
 import type { Page } from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TP_PRESETS } from '../../src/view/tp-state.ts';
 import { type E2E, startE2E } from './browser.ts';
 import {
+  canvasStats,
   expectDrawn,
   goHash,
-  pixelStats,
+  openPage,
   READY_TIMEOUT,
   sceneStats,
   stepTo,
@@ -33,12 +33,6 @@ const checks = (page: Page) =>
     (window as unknown as { fleetlabTp: { checks(): Check[] } }).fleetlabTp.checks(),
   );
 
-async function matrixStats(page: Page) {
-  const canvas = await page.$('canvas#matrices');
-  if (!canvas) throw new Error('no canvas#matrices');
-  return pixelStats(PNG.sync.read(Buffer.from(await canvas.screenshot({ type: 'png' }))));
-}
-
 describe('tensor-parallel page', () => {
   let e2e: E2E;
 
@@ -50,12 +44,7 @@ describe('tensor-parallel page', () => {
     await e2e?.close();
   });
 
-  async function open(hash: string) {
-    const watched = await e2e.newPage();
-    await watched.page.goto(e2e.url(`/tensor-parallel/${hash}`), { waitUntil: 'load' });
-    await waitReady(watched.page);
-    return watched;
-  }
+  const open = (hash: string) => openPage(e2e, `/tensor-parallel/${hash}`);
 
   it('every preset loads, draws, and each rank of the GPU result is right; stepping moves the caption', async () => {
     const { page, errors } = await open('');
@@ -65,7 +54,7 @@ describe('tensor-parallel page', () => {
       expect(await visibleAlerts(page), p.name).toEqual([]);
       expect(await textOf(page, '#status')).toMatch(/measured on this GPU/);
       expectDrawn(await sceneStats(page, `tensor-parallel-${p.name}.png`));
-      const m = await matrixStats(page);
+      const m = await canvasStats(page, 'canvas#matrices');
       expect(m.distinctColours).toBeGreaterThan(20);
       expect(m.foreground).toBeGreaterThan(0.05);
       const c = await checks(page);
@@ -76,7 +65,7 @@ describe('tensor-parallel page', () => {
     }
     // Back to the default: step three times, the caption changes each time.
     await goHash(page, '#preset=megatron-mlp-4');
-    const before = await matrixStats(page);
+    const before = await canvasStats(page, 'canvas#matrices');
     const captions: string[] = [];
     for (let k = 1; k <= 4; k++) {
       await stepTo(page, k);
@@ -86,7 +75,7 @@ describe('tensor-parallel page', () => {
     expect(captions[2]).toMatch(/partial sums/);
     expect(captions[3]).toMatch(/^step 4 of 9: reduce-scatter/);
     expect(new Set(captions).size).toBe(4);
-    const after = await matrixStats(page);
+    const after = await canvasStats(page, 'canvas#matrices');
     expect(
       after.distinctColours === before.distinctColours && after.foreground === before.foreground,
     ).toBe(false);
