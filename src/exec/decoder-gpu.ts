@@ -216,11 +216,11 @@ export class DecoderGpu {
       elementwise((r) => r * d),
     );
 
-    const attnWords = (rows: number) => {
+    // The same for any row count: the grid, not the uniform, follows the rows.
+    const attnWords = () => {
       const buf = new ArrayBuffer(32);
       new Uint32Array(buf, 0, 6).set([qh, kvh, c.headDim, blockTokens, maxBlocks, c.maxPositions]);
       new Float32Array(buf, 24, 1)[0] = 1 / Math.sqrt(c.headDim);
-      void rows;
       return buf;
     };
     const partialOf = (r: number) => ({
