@@ -64,7 +64,7 @@ export function interpret(
  * cpu-bias-gelu.ts, cpu-attention.ts). The GPU's kernels round differently (fma, tanh), so GPU tests compare a
  * plan with kernels within those oracles' tolerances, bit for bit only on integer data.
  */
-function runKernel(op: KernelOp, own: RankBuffers[number]): void {
+export function runKernel(op: KernelOp, own: RankBuffers[number]): void {
   const view = (g: Region) => own[g.buffer].subarray(g.offset, g.offset + g.count);
   if (op.kernel === 'matmul') {
     view(op.c).set(matmulCpu(view(op.a), view(op.b), op.m, op.k, op.n));
