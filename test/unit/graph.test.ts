@@ -29,7 +29,10 @@ function checkAgainstSteps(plan: Plan, fill: 'integers' | 'random'): void {
   validateGraph(graph);
   const start = allocateBuffers(plan);
   if (fill === 'integers') placeInputs(plan, start, integerInputs(plan, plan.ranks * 7 + 1));
-  else start.forEach((b, r) => b.send.set(randomValues('float', b.send.length, 17 + r)));
+  else
+    start.forEach((b, r) => {
+      b.send.set(randomValues('float', b.send.length, 17 + r));
+    });
   const viaSteps = interpret(
     plan,
     start.map((b) => ({ send: b.send.slice(), recv: b.recv.slice() })),
