@@ -14,7 +14,7 @@ import { type PlanPrice, pricePlan } from '../model/pricer.ts';
 import type { LayerInfo, Plan } from '../plans/plan.ts';
 import { type TensorParallelSpec, tensorParallel } from '../plans/tensor-parallel.ts';
 import { GpuExecutor } from './gpu-executor.ts';
-import { median } from './microbench.ts';
+import { median } from './median.ts';
 import { gatherTensor, layerInputs, scatterInputs } from './shards.ts';
 import { layerReference } from './tp-reference.ts';
 
