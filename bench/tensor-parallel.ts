@@ -7,7 +7,7 @@
 //   npx tsx bench/tensor-parallel.ts [--quick] [--out bench/reports/tensor-parallel]
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { cliContext } from '../src/cli/node-context.ts';
+import { cliContext } from '../src/cli/public.ts';
 import { measureFmaPeak } from '../src/exec/matmul.ts';
 import { fabricPreset } from '../src/fabric/fabric-presets.ts';
 import { describeAdapter } from '../src/gpu/device.ts';
