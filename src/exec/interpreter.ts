@@ -3,10 +3,10 @@
 // op order inside a step does not matter, so both compute the same bits).
 
 import { DTYPE_INFO, type ElementArray } from '../plans/dtype.ts';
+import { applyElementwise } from '../plans/elementwise.ts';
 import type { BufferName, KernelOp, Plan, Region } from '../plans/plan.ts';
 import { attentionCpu } from './cpu-attention.ts';
 import { biasGeluCpu } from './cpu-bias-gelu.ts';
-import { applyElementwise } from './cpu-elementwise.ts';
 import { matmulCpu } from './cpu-matmul.ts';
 
 /** Each rank's buffers: buffers[rank].send, buffers[rank].recv. */

@@ -7,7 +7,7 @@ import { LimitError, withErrorScopes } from '../gpu/errors.ts';
 import type { ComputeProgram, PipelineCache } from '../gpu/pipelines.ts';
 import { compose, type ShaderLibrary } from '../gpu/shader-library.ts';
 import type { GpuTimer } from '../gpu/timer.ts';
-import { median } from './microbench.ts';
+import { median } from './median.ts';
 
 export type MatmulKernel = 'naive' | 'tiled';
 export const MATMUL_KERNELS: readonly MatmulKernel[] = ['naive', 'tiled'];
