@@ -3,8 +3,8 @@
 // semantics of every graph and the oracle of the GPU executor: validateGraph guarantees that
 // every such order computes the same bits, and the tests check it by running other orders.
 import { DTYPE_INFO, type ElementArray } from '../plans/dtype.ts';
+import { applyElementwise } from '../plans/elementwise.ts';
 import type { Graph, Task } from '../plans/graph.ts';
-import { applyElementwise } from './cpu-elementwise.ts';
 import { runKernel } from './interpreter.ts';
 
 /** Each rank's named buffers: buffers[rank][name]. */
