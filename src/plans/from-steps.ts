@@ -11,10 +11,9 @@
 // neighbours still do), so the pricer sees the overlap a plan really allows, and a dense step
 // (every rank to every rank) does not give each of its tasks a dependency on all of the last.
 
-import { Accesses, BufferIndex } from './accesses.ts';
-import type { BufferSpec, Graph, PlanInfo, Task } from './graph.ts';
+import type { BufferSpec, Graph, PlanInfo } from './graph.ts';
+import { GraphBuilder } from './graph-builder.ts';
 import type { BufferName, Plan } from './plan.ts';
-import { Scoreboard } from './scoreboard.ts';
 
 const BUFFERS: readonly BufferName[] = ['send', 'recv'];
 
@@ -46,74 +45,26 @@ export function infoOf(plan: Plan): PlanInfo {
 
 /** The plan's steps as tasks with data dependencies; `stepOf[id]` is each task's step. */
 export function graphOf(plan: Plan): Graph & { readonly stepOf: Int32Array } {
-  const buffers = buffersOf(plan);
-  const index = new BufferIndex(plan.ranks, buffers);
-  const board = new Scoreboard();
-  const accesses = new Accesses(index);
-  const conflicts: number[] = [];
-  const tasks: Task[] = [];
+  const builder = new GraphBuilder(plan.ranks, plan.dtype, plan.redop);
+  for (const b of buffersOf(plan)) builder.buffer(b.rank, b.name, b.count, b.dtype);
   const stepOf: number[] = [];
-  // The dependencies of the task about to be listed, in an array of their exact size (a
-  // 1024-rank ring has two million of them, so growing each by push would cost its GC time).
-  const depsOf = (a: Accesses): number[] => {
-    const id = tasks.length;
-    conflicts.length = 0;
-    for (let i = 0; i < a.length; i++) {
-      const [buffer, start, end] = [a.buffer[i], a.start[i], a.end[i]] as number[];
-      board.access(
-        buffer as number,
-        start as number,
-        end as number,
-        id,
-        a.write[i] as boolean,
-        conflicts,
-      );
-    }
-    if (conflicts.length > 1) conflicts.sort((x, y) => x - y);
-    return conflicts.filter((c, i) => i === 0 || c !== conflicts[i - 1]);
-  };
   plan.steps.forEach((step, s) => {
     for (const op of step.ops) {
-      const deps = depsOf(accesses.move(op.src, op.dst, op.count, op.kind === 'reduce'));
-      tasks.push({
-        kind: 'move',
-        id: tasks.length,
-        rank: op.dst.rank,
-        stream: 'comm',
-        deps,
-        label: step.phase,
+      builder.move({
         src: op.src,
         dst: op.dst,
         count: op.count,
         op: op.kind,
         chunk: op.chunk,
+        label: step.phase,
       });
       stepOf.push(s);
     }
     for (const kernel of step.kernels ?? []) {
-      const deps = depsOf(accesses.kernel(kernel.rank, kernel));
-      const id = tasks.length;
-      tasks.push({
-        kind: 'kernel',
-        id,
-        rank: kernel.rank,
-        stream: 'compute',
-        deps,
-        label: step.phase,
-        kernel,
-      });
+      builder.kernel({ kernel, label: step.phase });
       stepOf.push(s);
     }
   });
-  return {
-    ranks: plan.ranks,
-    buffers,
-    tasks,
-    dtype: plan.dtype,
-    redop: plan.redop,
-    input: plan.input,
-    output: plan.output,
-    info: infoOf(plan),
-    stepOf: Int32Array.from(stepOf),
-  };
+  const graph = builder.build(infoOf(plan), plan.input, plan.output);
+  return { ...graph, stepOf: Int32Array.from(stepOf) };
 }
