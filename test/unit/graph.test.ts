@@ -13,7 +13,8 @@ import { waves } from '../../src/plans/graph.ts';
 import type { Collective, Plan } from '../../src/plans/plan.ts';
 import { ALGORITHMS } from '../../src/plans/registry.ts';
 import { tensorParallel } from '../../src/plans/tensor-parallel.ts';
-import { PlanError } from '../../src/plans/validate.ts';
+import { planOf } from '../../src/plans/to-steps.ts';
+import { PlanError, validatePlan } from '../../src/plans/validate.ts';
 import { validateGraph } from '../../src/plans/validate-graph.ts';
 import { integerInputs, placeInputs } from '../plan-check.ts';
 
@@ -204,5 +205,70 @@ describe('validateGraph', () => {
       { rank: 0, deps: [], src: at(0, 0), dst: at(0, 2), count: 4, op: 'copy' },
     ]);
     expect(() => validateGraph(selfOverlap)).toThrow(/reads and writes overlapping/);
+  });
+});
+
+describe('planOf: a graph back as steps, one a wave', () => {
+  it('every builder: the steps of its graph compute what its own steps compute', () => {
+    for (const [collective, algorithms] of Object.entries(ALGORITHMS)) {
+      for (const build of Object.values(algorithms)) {
+        for (const ranks of [1, 3, 4, 8]) {
+          const plan = build({
+            ranks,
+            count: 100,
+            dtype: 'int32',
+            redop: 'max',
+            inPlace: false,
+            root: 1 % ranks,
+          });
+          const back = planOf(graphOf(plan));
+          validatePlan(back);
+          expect(back.steps.length).toBe(waves(graphOf(plan)).length);
+          const { steps: _a, ...header } = back;
+          const { steps: _b, ...want } = plan;
+          expect(header, `${collective} ${plan.algorithm}`).toEqual(want);
+          const inputs = integerInputs(plan, 5);
+          const run = (p: Plan) => {
+            const b = allocateBuffers(p);
+            placeInputs(p, b, inputs);
+            return interpret(p, b);
+          };
+          expect(run(back)).toEqual(run(plan));
+        }
+      }
+    }
+  });
+
+  it('a ring comes back step for step; a tensor-parallel layer keeps its layer', () => {
+    const ring = ALGORITHMS.allreduce.ring?.({
+      ranks: 5,
+      count: 40,
+      dtype: 'float',
+      redop: 'sum',
+      inPlace: true,
+    }) as Plan;
+    expect(planOf(graphOf(ring)).steps).toEqual(ring.steps);
+    const tp = tensorParallel({ layout: 'mlp', ranks: 2, m: 4, k: 8, n: 8 });
+    const back = planOf(graphOf(tp));
+    expect(back.layer).toEqual(tp.layer);
+    expect(back.sizes).toEqual(tp.sizes);
+    expect(back.count).toBe(tp.count);
+  });
+
+  it('refuses a buffer a lock-step plan cannot hold, naming it', () => {
+    const g = graphOf(
+      ALGORITHMS.allreduce.ring?.({
+        ranks: 2,
+        count: 8,
+        dtype: 'float',
+        redop: 'sum',
+        inPlace: true,
+      }) as Plan,
+    );
+    const renamed = {
+      ...g,
+      buffers: g.buffers.map((b) => ({ ...b, name: b.name === 'recv' ? 'grad' : b.name })),
+    };
+    expect(() => planOf(renamed)).toThrow(/buffer 'grad': lock-step plans hold only send and recv/);
   });
 });
