@@ -15,19 +15,34 @@ export interface Access {
 /** Numbers the buffers of a graph: index(rank, name) is the spec's position, or -1. */
 export class BufferIndex {
   private readonly byName = new Map<string, Int32Array>();
+  private readonly list: BufferSpec[] = [];
 
   constructor(
     readonly ranks: number,
-    readonly specs: readonly BufferSpec[],
+    specs: readonly BufferSpec[],
   ) {
-    specs.forEach((b, i) => {
-      let row = this.byName.get(b.name);
-      if (!row) {
-        row = new Int32Array(ranks).fill(-1);
-        this.byName.set(b.name, row);
-      }
-      if (b.rank >= 0 && b.rank < ranks) row[b.rank] = i;
-    });
+    for (const b of specs) this.add(b);
+  }
+
+  get specs(): readonly BufferSpec[] {
+    return this.list;
+  }
+
+  /** Numbers one more buffer (the next position); a repeat of (rank, name) takes its place. */
+  add(b: BufferSpec): void {
+    let row = this.byName.get(b.name);
+    if (!row) {
+      row = new Int32Array(this.ranks).fill(-1);
+      this.byName.set(b.name, row);
+    }
+    const i = this.list.length;
+    this.list.push(b);
+    if (b.rank >= 0 && b.rank < this.ranks) row[b.rank] = i;
+  }
+
+  /** Replaces buffer i's spec (a buffer grown in place keeps its number). */
+  set(i: number, b: BufferSpec): void {
+    this.list[i] = b;
   }
 
   index(rank: number, name: string): number {

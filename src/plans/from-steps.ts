@@ -1,16 +1,17 @@
 // A lock-step plan (steps of concurrent ops) as a graph of tasks. Builders still think in
 // steps; this turns each op into a move on its receiver's comm stream and each kernel into a
-// task on its rank's compute stream, and gives every task the dependencies its data needs: the
-// last writer of what it reads, and the last writer and readers of what it writes (a
-// scoreboard, src/plans/scoreboard.ts). A step's ops are hazard-free (validatePlan), so no op
-// depends on another of its own step, and any order that keeps these dependencies computes what
-// the steps compute.
-//
-// Why data dependencies and not "every task of the step before that touches my ranks": they are
-// what a real device waits for (a rank whose chunk has arrived sends it on, whatever else its
-// neighbours still do), so the pricer sees the overlap a plan really allows, and a dense step
-// (every rank to every rank) does not give each of its tasks a dependency on all of the last.
-
+// task on its rank's compute stream, in program order: a task depends on the tasks of the
+// latest earlier step that touched any of its ranks. That is how a rank runs a schedule (its
+// step s after its step s - 1, whatever other ranks still do), and it keeps what a builder
+// sequenced on purpose: a binomial tree's root sends to one child a step, not to all at once.
+// It also orders every data conflict: two tasks of different steps that touch the same
+// elements touch the same rank, and the chain of that rank's steps runs from one to the other
+// (and a step's ops are hazard-free, validatePlan), so any order that keeps these dependencies
+// computes what the steps compute. The builder adds each task's data dependencies too, though
+// program order implies them: a write long after the last access of its elements (a ring's
+// first reduce into a chunk copied in at step 0) then names that access directly, and
+// validateGraph's check that the two are ordered is a lookup, not a search of every task
+// between them.
 import type { BufferSpec, Graph, PlanInfo } from './graph.ts';
 import { GraphBuilder } from './graph-builder.ts';
 import type { BufferName, Plan } from './plan.ts';
@@ -43,27 +44,56 @@ export function infoOf(plan: Plan): PlanInfo {
   };
 }
 
-/** The plan's steps as tasks with data dependencies; `stepOf[id]` is each task's step. */
+/** Sorted a and b, merged without repeats. */
+function union(a: readonly number[], b: readonly number[]): number[] {
+  const out: number[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < a.length || j < b.length) {
+    const x = i < a.length ? (a[i] as number) : Number.POSITIVE_INFINITY;
+    const y = j < b.length ? (b[j] as number) : Number.POSITIVE_INFINITY;
+    const next = Math.min(x, y);
+    if (x === next) i++;
+    if (y === next) j++;
+    out.push(next);
+  }
+  return out;
+}
+
+/** The plan's steps as tasks in program order; `stepOf[id]` is each task's step. */
 export function graphOf(plan: Plan): Graph & { readonly stepOf: Int32Array } {
   const builder = new GraphBuilder(plan.ranks, plan.dtype, plan.redop);
   for (const b of buffersOf(plan)) builder.buffer(b.rank, b.name, b.count, b.dtype);
   const stepOf: number[] = [];
+  // The tasks of the latest step that touched each rank, and of this step so far.
+  const last: number[][] = Array.from({ length: plan.ranks }, () => []);
   plan.steps.forEach((step, s) => {
+    const now = new Map<number, number[]>();
+    const touch = (rank: number, id: number) => {
+      const ids = now.get(rank);
+      if (ids) ids.push(id);
+      else now.set(rank, [id]);
+    };
     for (const op of step.ops) {
-      builder.move({
-        src: op.src,
-        dst: op.dst,
-        count: op.count,
-        op: op.kind,
-        chunk: op.chunk,
-        label: step.phase,
-      });
+      const { src, dst } = op;
+      const after =
+        src.rank === dst.rank
+          ? (last[src.rank] as number[])
+          : union(last[src.rank] as number[], last[dst.rank] as number[]);
+      const id = builder.move(
+        { src, dst, count: op.count, op: op.kind, chunk: op.chunk, label: step.phase },
+        after,
+      );
+      touch(src.rank, id);
+      if (dst.rank !== src.rank) touch(dst.rank, id);
       stepOf.push(s);
     }
     for (const kernel of step.kernels ?? []) {
-      builder.kernel({ kernel, label: step.phase });
+      const id = builder.kernel({ kernel, label: step.phase }, last[kernel.rank]);
+      touch(kernel.rank, id);
       stepOf.push(s);
     }
+    for (const [rank, ids] of now) last[rank] = ids;
   });
   const graph = builder.build(infoOf(plan), plan.input, plan.output);
   return { ...graph, stepOf: Int32Array.from(stepOf) };

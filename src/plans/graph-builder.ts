@@ -43,12 +43,11 @@ export interface KernelSpec {
 }
 
 export class GraphBuilder {
-  private readonly specs: BufferSpec[] = [];
   private readonly tasks: Task[] = [];
   private readonly board = new Scoreboard();
   private readonly conflicts: number[] = [];
-  private index: BufferIndex;
-  private accesses: Accesses;
+  private readonly index: BufferIndex;
+  private readonly accesses: Accesses;
 
   constructor(
     readonly ranks: number,
@@ -89,32 +88,32 @@ export class GraphBuilder {
     }
     const at = this.index.index(rank, name);
     if (at >= 0) {
-      const spec = this.specs[at] as BufferSpec;
+      const spec = this.index.specs[at] as BufferSpec;
       if (spec.dtype !== dtype) {
         throw new RangeError(`buffer '${name}' of rank ${rank} holds ${spec.dtype}, not ${dtype}`);
       }
-      if (spec.count < count) this.specs[at] = { ...spec, count };
-      this.reindex();
+      if (spec.count < count) this.index.set(at, { ...spec, count });
       return;
     }
-    this.specs.push({ name, rank, dtype, count });
-    this.reindex();
+    this.index.add({ name, rank, dtype, count });
   }
 
-  private reindex(): void {
-    this.index = new BufferIndex(this.ranks, this.specs);
-    this.accesses = new Accesses(this.index);
-  }
-
-  /** Adds a move; returns its id. */
-  move(spec: MoveSpec, after: readonly number[] = []): number {
-    const a = this.accesses.move(spec.src, spec.dst, spec.count, spec.op === 'reduce');
+  /**
+   * Adds a move; returns its id. `data` false: the caller's `after` already orders it after
+   * everything its data needs (graphOf's program order does), so the scoreboard is skipped.
+   */
+  move(spec: MoveSpec, after: readonly number[] = [], data = true): number {
     const task: MoveTask = {
       kind: 'move',
       id: this.tasks.length,
       rank: spec.rank ?? spec.dst.rank,
       stream: spec.stream ?? 'comm',
-      deps: this.depsOf(a, after),
+      deps: data
+        ? this.depsOf(
+            this.accesses.move(spec.src, spec.dst, spec.count, spec.op === 'reduce'),
+            after,
+          )
+        : this.checked(after),
       label: spec.label,
       src: spec.src,
       dst: spec.dst,
@@ -127,14 +126,15 @@ export class GraphBuilder {
   }
 
   /** Adds a kernel on its rank's compute stream (unless told); returns its id. */
-  kernel(spec: KernelSpec, after: readonly number[] = []): number {
-    const a = this.accesses.kernel(spec.kernel.rank, spec.kernel);
+  kernel(spec: KernelSpec, after: readonly number[] = [], data = true): number {
     const task: KernelTask = {
       kind: 'kernel',
       id: this.tasks.length,
       rank: spec.kernel.rank,
       stream: spec.stream ?? 'compute',
-      deps: this.depsOf(a, after),
+      deps: data
+        ? this.depsOf(this.accesses.kernel(spec.kernel.rank, spec.kernel), after)
+        : this.checked(after),
       label: spec.label,
       kernel: spec.kernel,
     };
@@ -142,16 +142,28 @@ export class GraphBuilder {
     return task.id;
   }
 
+  /** `after` as the next task's dependencies: earlier tasks, sorted, without repeats. */
+  private checked(after: readonly number[]): number[] {
+    const id = this.tasks.length;
+    let last = -1;
+    for (const d of after) {
+      if (!Number.isInteger(d) || d <= last || d >= id) return this.depsOf(undefined, after);
+      last = d;
+    }
+    return after.slice();
+  }
+
   /**
    * The dependencies of the task about to be added: its data conflicts and `after`, sorted, in
    * an array of their exact size (a 1024-rank ring has two million of them: growing each by
    * push would cost its GC time).
    */
-  private depsOf(a: Accesses, after: readonly number[]): number[] {
+  private depsOf(a: Accesses | undefined, after: readonly number[]): number[] {
     const id = this.tasks.length;
     const out = this.conflicts;
     out.length = 0;
-    for (let i = 0; i < a.length; i++) {
+    for (let i = 0; i < (a?.length ?? 0); i++) {
+      if (!a) break;
       const buffer = a.buffer[i] as number;
       if (buffer < 0) continue; // an unknown buffer: validateGraph names it
       const [start, end] = [a.start[i] as number, a.end[i] as number];
@@ -170,7 +182,7 @@ export class GraphBuilder {
   build(info: PlanInfo, input: readonly GraphRegion[], output: readonly GraphRegion[]): Graph {
     return {
       ranks: this.ranks,
-      buffers: this.specs.slice(),
+      buffers: this.index.specs.slice(),
       tasks: this.tasks.slice(),
       dtype: this.dtype,
       redop: this.redop,
