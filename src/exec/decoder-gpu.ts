@@ -5,6 +5,8 @@
 // on the one GPU that hosts every rank, the partials are summed where they lie). One forward
 // pass is one compute pass of a few dozen dispatches, timed by one timestamp pair, for any
 // mix of prefill rows (many positions of one sequence) and decode rows (one per sequence).
+// The matmuls, bias + GeLU and paged attention are the kernel registry's (src/kernels/), on
+// buffers of their own: their programs, uniform words and grids come from there.
 import { createBuffer, readBuffer } from '../gpu/buffers.ts';
 import type { GpuContext } from '../gpu/device.ts';
 import { withErrorScopes } from '../gpu/errors.ts';

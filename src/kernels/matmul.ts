@@ -103,14 +103,11 @@ export function compareMatmul(
   return { wrong, maxAbsError };
 }
 
-export interface MatmulShape {
-  readonly m: number;
-  readonly k: number;
-  readonly n: number;
-}
+/** A matmul's shape: A m x k, B k x n (a type, not an interface, so that it is KernelParams). */
+export type MatmulShape = { readonly m: number; readonly k: number; readonly n: number };
 
-/** A matmul op's params (a type, not an interface, so that it is a KernelParams record). */
-export type MatmulParams = { readonly m: number; readonly k: number; readonly n: number };
+/** A matmul op's params: its shape. */
+export type MatmulParams = MatmulShape;
 
 export type MatmulKernel = 'naive' | 'tiled';
 export const MATMUL_KERNELS: readonly MatmulKernel[] = ['naive', 'tiled'];
