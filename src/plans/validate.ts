@@ -56,8 +56,11 @@ function rangesOf(ops: readonly Op[]): Range[] {
   return ranges;
 }
 
-/** A kernel's operands: each region with its name, what the kernel does to it, the element
- * count its params need, and the input it may be exactly (in place). */
+/**
+ * A kernel's operands from the registry, each with its region: its name, what the kernel does
+ * to it, the element count its params need, the input it may be exactly (in place). The region
+ * is missing where the op gives none (validatePlan rejects that op).
+ */
 export function kernelOperands(op: KernelOp): (Operand & { region: Region })[] {
   return kernelFor(op.kernel)
     .operands(op.params)
