@@ -6,9 +6,8 @@
 //   npx tsx bench/collectives.ts [--quick] [--out bench/reports/collectives]
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import type { BenchArgs } from '../src/cli/bench-args.ts';
-import { type BenchResult, measureSize } from '../src/cli/bench-measure.ts';
-import { cliContext } from '../src/cli/node-context.ts';
+import type { BenchArgs } from '../src/cli/public.ts';
+import { type BenchResult, cliContext, measureSize } from '../src/cli/public.ts';
 import { calibrate, sweepSizes } from '../src/exec/microbench.ts';
 import { describeAdapter } from '../src/gpu/device.ts';
 import { PipelineCache } from '../src/gpu/pipelines.ts';

@@ -8,7 +8,7 @@
 //   npx tsx bench/serving.ts [--quick] [--out bench/reports/serving]
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { cliContext } from '../src/cli/node-context.ts';
+import { cliContext } from '../src/cli/public.ts';
 import { DecoderGpu } from '../src/exec/decoder-gpu.ts';
 import { DEFAULT_DECODER, decoderWeights } from '../src/exec/decoder-model.ts';
 import { describeAdapter } from '../src/gpu/device.ts';

@@ -7,15 +7,15 @@
 //   npx tsx bench/tensor-parallel.ts [--quick] [--out bench/reports/tensor-parallel]
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { cliContext } from '../src/cli/node-context.ts';
+import { cliContext } from '../src/cli/public.ts';
 import { measureFmaPeak } from '../src/exec/matmul.ts';
-import { type TpRow, tpSweep } from '../src/exec/tp-sweep.ts';
 import { fabricPreset } from '../src/fabric/fabric-presets.ts';
 import { describeAdapter } from '../src/gpu/device.ts';
 import { PipelineCache } from '../src/gpu/pipelines.ts';
 import { nodeShaders } from '../src/gpu/shaders-node.ts';
 import { detectTimestampRegime, GpuTimer } from '../src/gpu/timer.ts';
 import type { TensorParallelSpec } from '../src/plans/tensor-parallel.ts';
+import { type TpRow, tpSweep } from '../src/run/tp-sweep.ts';
 
 const { values } = parseArgs({
   options: {

@@ -7,7 +7,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { Table } from '../src/cli/table.ts';
+import { Table } from '../src/cli/public.ts';
 import { startE2E } from '../test/e2e/browser.ts';
 import type { PeerResult } from './tfjs-peer/main.ts';
 

@@ -2,8 +2,7 @@
 // per invocation (and Dawn's robustness checks, Node only) at one size and prints each
 // kernel's bandwidth beside copyBufferToBuffer's, measured in this one run.
 //   npx tsx bench/tune-kernel.ts [SIZE]       (default 16M)
-import { parseBytes } from '../src/cli/args.ts';
-import { Table } from '../src/cli/table.ts';
+import { parseBytes, Table } from '../src/cli/public.ts';
 import { calibrate } from '../src/exec/microbench.ts';
 import { acquireDevice, describeAdapter } from '../src/gpu/device.ts';
 import { nodeProvider } from '../src/gpu/node-provider.ts';

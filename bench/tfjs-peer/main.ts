@@ -6,7 +6,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-webgpu';
 import { MatmulRecorder } from '../../src/exec/matmul.ts';
-import { median } from '../../src/exec/microbench.ts';
+import { median } from '../../src/exec/median.ts';
 import { acquireDevice, describeAdapter } from '../../src/gpu/device.ts';
 import { PipelineCache } from '../../src/gpu/pipelines.ts';
 import { browserProvider } from '../../src/gpu/provider.ts';

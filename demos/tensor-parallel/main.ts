@@ -5,7 +5,6 @@
 // All state lives in the URL hash; every failure shows in the alert and keeps the last scene.
 import GUI from 'lil-gui';
 import { measureFmaPeak } from '../../src/exec/matmul.ts';
-import { measureTensorParallel, type TpMeasurement } from '../../src/exec/tp-measure.ts';
 import type { Fabric } from '../../src/fabric/fabric.ts';
 import { FABRIC_PRESETS, fabricPreset } from '../../src/fabric/fabric-presets.ts';
 import { acquireDevice, describeAdapter, type GpuContext } from '../../src/gpu/device.ts';
@@ -16,6 +15,7 @@ import { GpuTimer } from '../../src/gpu/timer.ts';
 import { pricePlan } from '../../src/model/pricer.ts';
 import { LAYOUTS, type Plan } from '../../src/plans/plan.ts';
 import { LAYOUT_COMMS, tensorParallel } from '../../src/plans/tensor-parallel.ts';
+import { measureTensorParallel, type TpMeasurement } from '../../src/run/tp-measure.ts';
 import { pageAlert } from '../../src/view/alert.ts';
 import { chunkColour, valueColour, valueScale } from '../../src/view/colours.ts';
 import { type Layout, layoutFabric, routePoints } from '../../src/view/layout.ts';

@@ -5,7 +5,8 @@
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { type FmaPeak, MatmulRecorder, measureFmaPeak } from '../exec/matmul.ts';
-import { measureCopyBuffer, median } from '../exec/microbench.ts';
+import { median } from '../exec/median.ts';
+import { measureCopyBuffer } from '../exec/microbench.ts';
 import { describeAdapter } from '../gpu/device.ts';
 import { PipelineCache } from '../gpu/pipelines.ts';
 import { nodeShaders } from '../gpu/shaders-node.ts';

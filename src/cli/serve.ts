@@ -5,7 +5,7 @@
 import { writeFileSync } from 'node:fs';
 import { DecoderGpu } from '../exec/decoder-gpu.ts';
 import { decoderWeights } from '../exec/decoder-model.ts';
-import { median } from '../exec/microbench.ts';
+import { median } from '../exec/median.ts';
 import { describeAdapter } from '../gpu/device.ts';
 import { PipelineCache } from '../gpu/pipelines.ts';
 import { nodeShaders } from '../gpu/shaders-node.ts';

@@ -1,8 +1,6 @@
 // `fleetlab tp`: a tensor-parallel layer on the GPU across simulated ranks, checked against the
 // unsharded layer, with the three faces of time and the Fleet Law's efficiency per rank count.
 import { writeFileSync } from 'node:fs';
-import type { TpMeasurement } from '../exec/tp-measure.ts';
-import { type TpRow, tpSweep } from '../exec/tp-sweep.ts';
 import { fabricPreset } from '../fabric/fabric-presets.ts';
 import { describeAdapter } from '../gpu/device.ts';
 import { PipelineCache } from '../gpu/pipelines.ts';
@@ -10,6 +8,8 @@ import { nodeShaders } from '../gpu/shaders-node.ts';
 import { detectTimestampRegime, GpuTimer } from '../gpu/timer.ts';
 import { formatBandwidth, formatSeconds } from '../model/units.ts';
 import type { LayerInfo } from '../plans/plan.ts';
+import type { TpMeasurement } from '../run/tp-measure.ts';
+import { type TpRow, tpSweep } from '../run/tp-sweep.ts';
 import { cliContext } from './node-context.ts';
 import { Table } from './table.ts';
 import { parseTpArgs, type TpArgs } from './tp-args.ts';

@@ -8,7 +8,7 @@ import type { Plan } from '../plans/plan.ts';
 import { GpuExecutor } from './gpu-executor.ts';
 import { cloneBuffers, interpret, type RankBuffers } from './interpreter.ts';
 import type { KernelConfig } from './kernel-config.ts';
-import { median } from './microbench.ts';
+import { median } from './median.ts';
 import { randomBuffers } from './random-fill.ts';
 import { type Trace, traceOf, trafficBytes } from './trace.ts';
 

@@ -10,6 +10,7 @@ import { LimitError, withErrorScopes } from '../gpu/errors.ts';
 import { PipelineCache } from '../gpu/pipelines.ts';
 import { compose, type ShaderLibrary, specialize } from '../gpu/shader-library.ts';
 import { GpuTimer } from '../gpu/timer.ts';
+import { MAX_RANKS } from '../plans/build.ts';
 import { DTYPE_INFO } from '../plans/dtype.ts';
 import type { Op, Plan } from '../plans/plan.ts';
 import { validatePlan } from '../plans/validate.ts';
@@ -63,6 +64,11 @@ export class GpuExecutor {
     cache?: PipelineCache,
   ) {
     validatePlan(plan);
+    if (plan.ranks > MAX_RANKS) {
+      throw new RangeError(
+        `ranks ${plan.ranks}: the GPU executor runs at most ${MAX_RANKS} ranks on one GPU`,
+      );
+    }
     const { maxStorageBufferBindingSize, maxBufferSize } = ctx.limits;
     const limit = Math.min(maxStorageBufferBindingSize, maxBufferSize);
     const limitName =

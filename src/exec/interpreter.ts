@@ -4,8 +4,8 @@
 
 import { kernelFor } from '../kernels/registry.ts';
 import { DTYPE_INFO, type ElementArray } from '../plans/dtype.ts';
+import { applyElementwise } from '../plans/elementwise.ts';
 import type { BufferName, KernelOp, Plan, Region } from '../plans/plan.ts';
-import { applyElementwise } from './cpu-elementwise.ts';
 
 /** Each rank's buffers: buffers[rank].send, buffers[rank].recv. */
 export type RankBuffers = Record<BufferName, ElementArray>[];
@@ -63,7 +63,7 @@ export function interpret(
  * tests compare a plan with kernels within those oracles' tolerances, bit for bit only on
  * integer data. Scratch operands are left as they were: working space, not results.
  */
-function runKernel(op: KernelOp, own: RankBuffers[number]): void {
+export function runKernel(op: KernelOp, own: RankBuffers[number]): void {
   const view = (g: Region) => own[g.buffer].subarray(g.offset, g.offset + g.count);
   const inputs: Record<string, ElementArray> = {};
   for (const [name, g] of Object.entries(op.operands)) inputs[name] = view(g);

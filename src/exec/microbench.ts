@@ -17,6 +17,7 @@ import type { Plan } from '../plans/plan.ts';
 import { treeBroadcast, treeReduce } from '../plans/tree.ts';
 import { GpuExecutor } from './gpu-executor.ts';
 import { DEFAULT_KERNEL_CONFIG, type KernelConfig } from './kernel-config.ts';
+import { median } from './median.ts';
 
 export interface SweepOptions {
   readonly minBytes: number;
@@ -74,15 +75,6 @@ export function sweepSizes({ minBytes, maxBytes, stepFactor }: SweepOptions): nu
     if (stepFactor <= 1) break;
   }
   return sizes;
-}
-
-export function median(values: readonly number[]): number {
-  const finite = values.filter(Number.isFinite).sort((a, b) => a - b);
-  if (finite.length === 0) return Number.NaN;
-  const mid = finite.length >> 1;
-  return finite.length % 2
-    ? (finite[mid] as number)
-    : ((finite[mid - 1] as number) + (finite[mid] as number)) / 2;
 }
 
 /** Enough repetitions for a steady median without spending seconds on each large size. */

@@ -10,13 +10,16 @@ import {
   type Step,
 } from './plan.ts';
 
+/** The most ranks a plan runs with on the GPU (every rank's buffers in this GPU's memory). */
 export const MAX_RANKS = 256;
+/** The most ranks a plan is built for: pricing and reading a fleet-sized plan needs no GPU. */
+export const MAX_PLAN_RANKS = 4096;
 
 /** Throws a RangeError naming the value and the limit for a spec no plan can have. */
 export function checkSpec(spec: CollectiveSpec): void {
   const { ranks, count, root = 0 } = spec;
-  if (!Number.isInteger(ranks) || ranks < 1 || ranks > MAX_RANKS) {
-    throw new RangeError(`ranks ${ranks} must be a whole number from 1 to ${MAX_RANKS}`);
+  if (!Number.isInteger(ranks) || ranks < 1 || ranks > MAX_PLAN_RANKS) {
+    throw new RangeError(`ranks ${ranks} must be a whole number from 1 to ${MAX_PLAN_RANKS}`);
   }
   if (!Number.isSafeInteger(count) || count < 0) {
     throw new RangeError(`count ${count} must be a whole number >= 0`);

@@ -15,7 +15,8 @@ export const COLLECTIVES = [
 export type Collective = (typeof COLLECTIVES)[number];
 
 /** Every rank has these buffers; a plan says how many elements each holds on each rank. */
-export type BufferName = 'send' | 'recv';
+export const BUFFER_NAMES = ['send', 'recv'] as const;
+export type BufferName = (typeof BUFFER_NAMES)[number];
 
 /** A place in one rank's buffer, in elements. */
 export interface Place {

@@ -2,8 +2,9 @@
 // every plan builder. Reductions go in rank order 0, 1, ..., N-1; plans may reduce in another
 // order, so exact comparison needs data whose reduction is order-free (integers, or floats
 // holding small integers).
-import { applyElementwise } from '../exec/cpu-elementwise.ts';
+
 import type { ElementArray } from './dtype.ts';
+import { applyElementwise } from './elementwise.ts';
 import { chunkBounds, type Plan } from './plan.ts';
 
 function reduceAll(plan: Plan, inputs: readonly ElementArray[]): ElementArray {

@@ -2,7 +2,7 @@
 // hazard inside a step (no op reads or writes what another op of the same step writes). With
 // no hazards, running a step's ops one after another equals running them concurrently, which
 // is what lets the CPU interpreter be the exact oracle of the GPU executor.
-import type { Operand } from '../kernels/kernel.ts';
+import type { AnyKernel, Operand } from '../kernels/kernel.ts';
 import { kernelFor } from '../kernels/registry.ts';
 import type { BufferName, KernelOp, Op, Plan, Region } from './plan.ts';
 
@@ -58,13 +58,22 @@ function rangesOf(ops: readonly Op[]): Range[] {
 
 /**
  * A kernel's operands from the registry, each with its region: its name, what the kernel does
- * to it, the element count its params need, the input it may be exactly (in place). The region
- * is missing where the op gives none (validatePlan rejects that op).
+ * to it (`write` for an output or scratch), the element count its params need, the input it may
+ * be exactly (in place). The region is missing where the op gives none (validatePlan rejects
+ * that op); a kernel the registry does not have is a PlanError naming the ones it has.
  */
-export function kernelOperands(op: KernelOp): (Operand & { region: Region })[] {
-  return kernelFor(op.kernel)
+export function kernelOperands(op: KernelOp): (Operand & { region: Region; write: boolean })[] {
+  return registered(op.kernel)
     .operands(op.params)
-    .map((o) => ({ ...o, region: op.operands[o.name] as Region }));
+    .map((o) => ({ ...o, region: op.operands[o.name] as Region, write: o.access !== 'read' }));
+}
+
+function registered(name: string): AnyKernel {
+  try {
+    return kernelFor(name);
+  } catch (e) {
+    throw new PlanError((e as Error).message);
+  }
 }
 
 function sameRegion(a: Region, b: Region): boolean {
@@ -75,9 +84,9 @@ function sameRegion(a: Region, b: Region): boolean {
 function kernelRanges(plan: Plan, op: KernelOp, where: string, index: number): Range[] {
   if (plan.dtype !== 'float')
     throw new PlanError(`${where}: kernels run on float, not ${plan.dtype}`);
-  let kernel: ReturnType<typeof kernelFor>;
+  let kernel: AnyKernel;
   try {
-    kernel = kernelFor(op.kernel);
+    kernel = registered(op.kernel);
   } catch (e) {
     throw new PlanError(`${where}: ${(e as Error).message}`);
   }
@@ -109,7 +118,7 @@ function kernelRanges(plan: Plan, op: KernelOp, where: string, index: number): R
   }
   // No output may overlap an input or another output, except one that is exactly the input
   // the kernel says it may be (element-wise, in place).
-  const writes = (o: Operand) => o.access !== 'read';
+  const writes = (o: (typeof operands)[number]) => o.write;
   const inPlace = (out: (typeof operands)[number], o: (typeof operands)[number]) =>
     out.inPlaceOf === o.name && sameRegion(o.region, out.region);
   operands.forEach((out, i) => {

@@ -1,9 +1,10 @@
 // The tensor-parallel page's tables and figures (DOM): each rank's result check, the time of
 // each step three ways, the roofline point of a rank's matmul, and the scaling sweep's rows.
-import type { TpMeasurement } from '../exec/tp-measure.ts';
-import type { TpRow } from '../exec/tp-sweep.ts';
+
 import { formatSeconds } from '../model/units.ts';
 import type { Plan } from '../plans/plan.ts';
+import type { TpMeasurement } from '../run/tp-measure.ts';
+import type { TpRow } from '../run/tp-sweep.ts';
 import { rankCss } from './tp-matrix-draw.ts';
 import type { RankCheck } from './tp-run.ts';
 import type { RooflinePoint } from './tp-scaling.ts';

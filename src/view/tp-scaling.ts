@@ -1,14 +1,14 @@
 // The numbers of the page's scaling chart and roofline figure, from the sweep's rows
-// (src/exec/tp-sweep.ts) and one measurement (src/exec/tp-measure.ts): plain data, no DOM.
+// (src/run/tp-sweep.ts) and one measurement (src/run/tp-measure.ts): plain data, no DOM.
 //
 // The Fleet Law: T_step(N) = T_compute / N + T_comm(N); eta = T_1 / (N T_N). Emulated: each
 // rank's kernels timed alone on this GPU, the collective priced on the fabric; analytic: T_1 / N
 // plus the collective's closed form on the fabric's bottleneck link.
-import type { TpMeasurement } from '../exec/tp-measure.ts';
-import type { TpRow } from '../exec/tp-sweep.ts';
 import { fabricPreset } from '../fabric/fabric-presets.ts';
 import { paramsOf } from '../kernels/kernel.ts';
 import { matmulKernel } from '../kernels/matmul.ts';
+import type { TpMeasurement } from '../run/tp-measure.ts';
+import type { TpRow } from '../run/tp-sweep.ts';
 import { layerProblem, type TpState } from './tp-state.ts';
 
 /** The rank counts the sweep tries. */

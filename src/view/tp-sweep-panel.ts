@@ -1,12 +1,13 @@
 // The page's scaling sweep (DOM): on demand, the layer measured at N = 1, 2, 4, 8 ranks on this
-// GPU (src/exec/tp-sweep.ts), drawn against N beside the Fleet Law, with a table of the rows.
-import { tpSweep } from '../exec/tp-sweep.ts';
+// GPU (src/run/tp-sweep.ts), drawn against N beside the Fleet Law, with a table of the rows.
+
 import { fabricPreset } from '../fabric/fabric-presets.ts';
 import type { GpuContext } from '../gpu/device.ts';
 import type { PipelineCache } from '../gpu/pipelines.ts';
 import type { ShaderLibrary } from '../gpu/shader-library.ts';
 import type { GpuTimer } from '../gpu/timer.ts';
 import type { TensorParallelSpec } from '../plans/tensor-parallel.ts';
+import { tpSweep } from '../run/tp-sweep.ts';
 import { renderScalingRows } from './tp-panels.ts';
 import { scalingData, sweepRanks } from './tp-scaling.ts';
 import { mountScalingPlot, type ScalingPlot } from './tp-scaling-plot.ts';

@@ -6,7 +6,6 @@ import { describe, expect, it } from 'vitest';
 import { GpuExecutor } from '../../src/exec/gpu-executor.ts';
 import { cloneBuffers, interpret, type RankBuffers } from '../../src/exec/interpreter.ts';
 import { gatherTensor, layerInputs, scatterInputs } from '../../src/exec/shards.ts';
-import { resultViews } from '../../src/exec/tp-measure.ts';
 import { layerReference } from '../../src/exec/tp-reference.ts';
 import { PipelineCache } from '../../src/gpu/pipelines.ts';
 import { nodeShaders } from '../../src/gpu/shaders-node.ts';
@@ -16,6 +15,7 @@ import {
   type TensorParallelSpec,
   tensorParallel,
 } from '../../src/plans/tensor-parallel.ts';
+import { resultViews } from '../../src/run/tp-measure.ts';
 import { testContext } from './context.ts';
 
 const RANKS = [1, 2, 3, 4, 8];

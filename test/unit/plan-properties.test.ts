@@ -4,7 +4,7 @@
 // says, and it takes the number of steps the textbook gives its algorithm.
 import { describe, expect, it } from 'vitest';
 import { allocateBuffers, interpret } from '../../src/exec/interpreter.ts';
-import { MAX_RANKS } from '../../src/plans/build.ts';
+import { MAX_PLAN_RANKS, MAX_RANKS } from '../../src/plans/build.ts';
 import { DBTREE_CHUNKS, dbtreeAllReduce } from '../../src/plans/dbtree.ts';
 import { DTYPES, REDOPS } from '../../src/plans/dtype.ts';
 import { hierarchyOf } from '../../src/plans/hierarchical.ts';
@@ -257,9 +257,9 @@ describe('every builder refuses specs no plan can have', () => {
           inPlace: true,
         };
         expect(() => build({ ...spec, ranks: 0 })).toThrow(
-          /ranks 0 must be a whole number from 1 to 256/,
+          /ranks 0 must be a whole number from 1 to 4096/,
         );
-        expect(() => build({ ...spec, ranks: 257 })).toThrow(RangeError);
+        expect(() => build({ ...spec, ranks: MAX_PLAN_RANKS + 1 })).toThrow(RangeError);
         expect(() => build({ ...spec, count: -1 })).toThrow(/count -1/);
         expect(() => build({ ...spec, root: 4 })).toThrow(/root 4 must be a rank from 0 to 3/);
       });

@@ -5,7 +5,6 @@
 import { describe, expect, it } from 'vitest';
 import { cloneBuffers, interpret } from '../../src/exec/interpreter.ts';
 import { gatherTensor, layerInputs, scatterInputs } from '../../src/exec/shards.ts';
-import { resultViews } from '../../src/exec/tp-measure.ts';
 import { layerReference } from '../../src/exec/tp-reference.ts';
 import { LAYOUTS, type LayerInfo, type Plan, type Region } from '../../src/plans/plan.ts';
 import {
@@ -14,6 +13,7 @@ import {
   tensorParallel,
 } from '../../src/plans/tensor-parallel.ts';
 import { PlanError, validatePlan } from '../../src/plans/validate.ts';
+import { resultViews } from '../../src/run/tp-measure.ts';
 
 const RANKS = [1, 2, 3, 4, 8];
 // Attention: n = 24 heads of k / n = 2, so every rank count here splits the heads.

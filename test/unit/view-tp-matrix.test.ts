@@ -2,13 +2,13 @@
 // layout, what each step reads and writes, captions, the CPU walk's result check, and the
 // numbers of the scaling chart and the roofline figure.
 import { describe, expect, it } from 'vitest';
-import type { TpRow } from '../../src/exec/tp-sweep.ts';
 import type { LayerInfo, Plan } from '../../src/plans/plan.ts';
 import {
   LAYOUT_COMMS,
   type TensorParallelSpec,
   tensorParallel,
 } from '../../src/plans/tensor-parallel.ts';
+import type { TpRow } from '../../src/run/tp-sweep.ts';
 import { describeStep } from '../../src/view/step-text.ts';
 import {
   describeKernelStep,

@@ -1,7 +1,7 @@
 // The CPU meaning of an element-wise step, exact to the bit of what the GPU computes: typed
 // array stores round to f32 (double rounding of +, * through f64 is innocuous for f32) and
 // wrap to i32 as WGSL's i32 arithmetic does.
-import type { ElementArray, ElementwiseOp } from '../plans/dtype.ts';
+import type { ElementArray, ElementwiseOp } from './dtype.ts';
 
 export function applyElementwise(
   op: ElementwiseOp,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { applyElementwise } from '../../src/exec/cpu-elementwise.ts';
+import { applyElementwise } from '../../src/plans/elementwise.ts';
 
 describe('applyElementwise (the CPU oracle)', () => {
   it('wraps int32 sum and prod as WGSL i32 arithmetic does', () => {

@@ -5,6 +5,10 @@
 // - analytic: the Fleet Law, T_1 / N + the closed form of the collective (src/model/fleet-law.ts).
 // Each run is first checked against the unsharded layer on the CPU (src/exec/tp-reference.ts).
 
+import { GpuExecutor } from '../exec/gpu-executor.ts';
+import { median } from '../exec/median.ts';
+import { gatherTensor, layerInputs, scatterInputs } from '../exec/shards.ts';
+import { layerReference } from '../exec/tp-reference.ts';
 import type { Fabric } from '../fabric/fabric.ts';
 import type { GpuContext } from '../gpu/device.ts';
 import type { PipelineCache } from '../gpu/pipelines.ts';
@@ -14,10 +18,6 @@ import { kernelFor } from '../kernels/registry.ts';
 import { type PlanPrice, pricePlan } from '../model/pricer.ts';
 import type { LayerInfo, Plan } from '../plans/plan.ts';
 import { type TensorParallelSpec, tensorParallel } from '../plans/tensor-parallel.ts';
-import { GpuExecutor } from './gpu-executor.ts';
-import { median } from './microbench.ts';
-import { gatherTensor, layerInputs, scatterInputs } from './shards.ts';
-import { layerReference } from './tp-reference.ts';
 
 export interface TpMeasurement {
   readonly plan: Plan;

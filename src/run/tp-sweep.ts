@@ -1,4 +1,4 @@
-// A tensor-parallel layer over several rank counts: each measured (src/exec/tp-measure.ts),
+// A tensor-parallel layer over several rank counts: each measured (src/run/tp-measure.ts),
 // N = 1 giving T_1, and set beside the Fleet Law (src/model/fleet-law.ts). The CLI, the bench
 // and the page print or draw these rows.
 
