@@ -10,9 +10,9 @@
 // Every task added goes through GraphBuilder, which adds the dependencies its data needs on
 // what the host already holds: an embedded AllReduce that reads a bucket waits for the kernel
 // that wrote it, and for nothing else.
-import type { Graph, GraphPlace, GraphRegion, Stream, Task } from './graph.ts';
+import type { Graph, GraphPlace, GraphRegion, Stream } from './graph.ts';
 import type { GraphBuilder } from './graph-builder.ts';
-import type { KernelOp } from './plan.ts';
+import { mapKernelRegions } from './kernel-regions.ts';
 
 /** Where a sub-graph's buffer `name` lies in the host: buffer `name` there, from `offset` on. */
 export interface BufferPlace {
@@ -105,7 +105,7 @@ export function embed(host: GraphBuilder, sub: Graph, placement: Placement = {})
           )
         : host.kernel(
             {
-              kernel: mapKernel(t, rankOf(t.rank), region),
+              kernel: mapKernelRegions(t.kernel, region, rankOf(t.rank)),
               label: label + t.label,
               stream: placement.stream ?? t.stream,
             },
@@ -114,32 +114,6 @@ export function embed(host: GraphBuilder, sub: Graph, placement: Placement = {})
     );
   }
   return { ids, last: lastTasks(sub).map((id) => ids[id] as number) };
-}
-
-/**
- * A kernel op moved to another rank and buffers: every Region-valued field (an operand) is
- * placed, everything else (shapes, params) kept. Operands are the fields validate's
- * kernelOperands lists; a kernel op holds nothing else that is a region.
- */
-function mapKernel(
-  t: Task & { kind: 'kernel' },
-  rank: number,
-  region: (g: GraphRegion) => GraphRegion,
-): KernelOp {
-  const isRegion = (v: unknown): v is GraphRegion =>
-    typeof v === 'object' && v !== null && 'buffer' in v && 'offset' in v && 'count' in v;
-  const out: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(t.kernel)) {
-    if (isRegion(value)) out[key] = region(value);
-    else if (typeof value === 'object' && value !== null && !Array.isArray(value)) {
-      // Operands grouped in one record (operands: { a: Region, ... }).
-      out[key] = Object.fromEntries(
-        Object.entries(value).map(([k, v]) => [k, isRegion(v) ? region(v) : v]),
-      );
-    } else out[key] = value;
-  }
-  out.rank = rank;
-  return out as unknown as KernelOp;
 }
 
 /** A graph and where it goes, for sequence and concurrently. */

@@ -9,6 +9,7 @@ import type { ElementArray } from '../../src/plans/dtype.ts';
 import { graphOf } from '../../src/plans/from-steps.ts';
 import type { Graph, PlanInfo } from '../../src/plans/graph.ts';
 import { GraphBuilder } from '../../src/plans/graph-builder.ts';
+import { packBuffers, packGraph, packingOf, unpackBuffers } from '../../src/plans/pack.ts';
 import type { Plan } from '../../src/plans/plan.ts';
 import { ALGORITHMS } from '../../src/plans/registry.ts';
 import { validateGraph } from '../../src/plans/validate-graph.ts';
@@ -162,5 +163,47 @@ describe('sequence and concurrently', () => {
         { graph: allreduce('tree', 4, 16) },
       ]),
     ).toThrow(/parts 0 and 1 cannot run concurrently/);
+  });
+});
+
+describe('packGraph', () => {
+  it('packs named buffers into one per rank, 64-aligned, and computes the same', () => {
+    const host = new GraphBuilder(3, 'int32', 'sum');
+    for (let r = 0; r < 3; r++) {
+      host.buffer(r, 'w', 10);
+      host.buffer(r, 'grad', 70);
+    }
+    embed(host, allreduce('ring', 3, 70), { buffers: { recv: { name: 'grad', offset: 0 } } });
+    for (let r = 0; r < 3; r++) {
+      host.move({
+        src: { rank: r, buffer: 'grad', offset: 60 },
+        dst: { rank: r, buffer: 'w', offset: 0 },
+        count: 10,
+        op: 'reduce',
+        label: 'update',
+      });
+    }
+    const whole = Array.from({ length: 3 }, () => ({ buffer: 'w', offset: 0, count: 10 }));
+    const graph = host.build(INFO, whole, whole);
+    const packing = packingOf(graph);
+    expect(packing.offsets[0]?.get('w')).toBe(0);
+    expect(packing.offsets[0]?.get('grad')).toBe(64);
+    expect(packing.sizes).toEqual([192, 192, 192]);
+    const packed = packGraph(graph, packing);
+    validateGraph(packed);
+    const start = filled(graph);
+    const want = interpretGraph(
+      graph,
+      start.map((o) => ({
+        ...o,
+        w: o.w?.slice() as ElementArray,
+        grad: o.grad?.slice() as ElementArray,
+      })),
+    );
+    const run = interpretGraph(
+      packed,
+      packBuffers(packing, start, (n) => new Int32Array(n)),
+    );
+    expect(unpackBuffers(graph, packing, run as never)).toEqual(want);
   });
 });
