@@ -7,11 +7,11 @@
 //     gelu(z) = 0.5 z (1 + tanh(sqrt(2/pi) (z + 0.044715 z^3)))
 // The tanh argument is clamped to [-10, 10]: tanh(+-10) is +-1 in f32 already, and a tanh
 // built from exp (inf / inf) would give NaN for huge |z|; the CPU oracle
-// (src/exec/cpu-bias-gelu.ts) clamps the same way. WGSL's tanh is not correctly rounded, so the
-// GeLU result is compared within a tolerance (cpu-bias-gelu.ts derives it); bias only is one
+// (src/kernels/bias-gelu.ts) clamps the same way. WGSL's tanh is not correctly rounded, so the
+// GeLU result is compared within a tolerance (src/kernels/bias-gelu.ts derives it); bias only is one
 // correctly rounded f32 add and matches the CPU bit for bit.
 //
-// Lane is f32, or vec4f when N % 4 == 0 (src/exec/bias-gelu.ts specializes it): a row is then
+// Lane is f32, or vec4f when N % 4 == 0 (src/kernels/bias-gelu.ts specializes it): a row is then
 // N / 4 whole vec4s and bias lane j % (N / 4) lines up with it. One invocation per lane; the
 // grid is 2-D (x wraps at the dispatch width) so any count of lanes fits the per-dimension
 // workgroup limit, and lanes past the end do nothing.

@@ -5,14 +5,19 @@
 // Results go on window.tfjsPeer; body[data-ready] is set when done (or failed).
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-webgpu';
-import { compareMatmul, matmulCpu, matmulTolerance } from '../../src/exec/cpu-matmul.ts';
-import { MatmulRecorder, matmulFlops } from '../../src/exec/matmul.ts';
+import { MatmulRecorder } from '../../src/exec/matmul.ts';
 import { median } from '../../src/exec/median.ts';
 import { acquireDevice, describeAdapter } from '../../src/gpu/device.ts';
 import { PipelineCache } from '../../src/gpu/pipelines.ts';
 import { browserProvider } from '../../src/gpu/provider.ts';
 import { viteShaders } from '../../src/gpu/shaders-vite.ts';
 import { detectTimestampRegime, GpuTimer } from '../../src/gpu/timer.ts';
+import {
+  compareMatmul,
+  matmulCpu,
+  matmulFlops,
+  matmulTolerance,
+} from '../../src/kernels/matmul.ts';
 
 export interface PeerTiming {
   readonly median_s: number;

@@ -4,23 +4,23 @@
 // against the CPU oracle within its derived tolerance.
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { compareMatmul, matmulCpu, matmulTolerance } from '../exec/cpu-matmul.ts';
-import {
-  type FmaPeak,
-  MATMUL_KERNELS,
-  type MatmulKernel,
-  MatmulRecorder,
-  type MatmulShape,
-  matmulFlops,
-  matmulMinBytes,
-  measureFmaPeak,
-} from '../exec/matmul.ts';
+import { type FmaPeak, MatmulRecorder, measureFmaPeak } from '../exec/matmul.ts';
 import { median } from '../exec/median.ts';
 import { measureCopyBuffer } from '../exec/microbench.ts';
 import { describeAdapter } from '../gpu/device.ts';
 import { PipelineCache } from '../gpu/pipelines.ts';
 import { nodeShaders } from '../gpu/shaders-node.ts';
 import { detectTimestampRegime, GpuTimer } from '../gpu/timer.ts';
+import {
+  compareMatmul,
+  MATMUL_KERNELS,
+  type MatmulKernel,
+  type MatmulShape,
+  matmulCpu,
+  matmulFlops,
+  matmulMinBytes,
+  matmulTolerance,
+} from '../kernels/matmul.ts';
 import { formatBandwidth } from '../model/units.ts';
 import { UsageError } from './args.ts';
 import { cliContext } from './node-context.ts';

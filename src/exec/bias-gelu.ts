@@ -1,34 +1,19 @@
-// y = GeLU(x + bias[col]) on the GPU (shaders/bias-gelu.wgsl), fused in one pass: one read and
-// one write of the activations instead of two of each for separate bias and GeLU kernels, the
-// whole point on a memory-bound element-wise op. Pipeline constants switch either half off
-// (bias only, GeLU only). vec4 lanes when N % 4 == 0, scalar lanes otherwise; the grid is 2-D
-// so any M x N fits the per-dimension workgroup limit. The CPU oracle and the tolerance are in
-// cpu-bias-gelu.ts.
+// y = GeLU(x + bias[col]) on the GPU on buffers of its own (the bias + GeLU kernel of
+// src/kernels/bias-gelu.ts, with its CPU oracle and tolerance), or one half of it by mode.
 import { createBuffer, readBuffer } from '../gpu/buffers.ts';
 import type { GpuContext } from '../gpu/device.ts';
 import { LimitError, withErrorScopes } from '../gpu/errors.ts';
 import type { PipelineCache } from '../gpu/pipelines.ts';
-import { compose, type ShaderLibrary, specialize } from '../gpu/shader-library.ts';
+import type { ShaderLibrary } from '../gpu/shader-library.ts';
 import {
   type BiasGeluMode,
+  biasGeluGrid,
+  biasGeluProgram,
+  biasGeluWidth,
   checkBiasGeluShape,
   modeHasBias,
-  modeHasGelu,
-} from './cpu-bias-gelu.ts';
-
-export const BIAS_GELU_WG = 64;
-
-/** Lanes per invocation: 4 (vec4f) when every row is whole vec4s, else 1. */
-export function biasGeluWidth(n: number): 1 | 4 {
-  return n % 4 === 0 ? 4 : 1;
-}
-
-/** Workgroups (x, y) for `lanes` invocations of BIAS_GELU_WG, x capped at `maxPerDim`. */
-export function biasGeluGrid(lanes: number, maxPerDim: number): [number, number] {
-  const groups = Math.ceil(lanes / BIAS_GELU_WG);
-  const x = Math.max(1, Math.min(groups, maxPerDim));
-  return [x, Math.ceil(groups / x)];
-}
+} from '../kernels/bias-gelu.ts';
+import { kernelProgram } from './kernel-dispatch.ts';
 
 /** y = GeLU(x + bias[col]) (x: m x n row-major f32, bias: n), or one half by `mode`. */
 export async function biasGelu(
@@ -61,14 +46,7 @@ export async function biasGelu(
     throw new RangeError(`bias-gelu ${m}x${n} needs more than ${maxPerDim}^2 workgroups`);
   }
 
-  const source = specialize(compose(shaders, ['bias-gelu-bindings', 'bias-gelu']), {
-    Lane: width === 4 ? 'vec4f' : 'f32',
-  });
-  const program = await cache.compute(`bias-gelu ${mode} x${width}`, source, {
-    WG: BIAS_GELU_WG,
-    HAS_BIAS: modeHasBias(mode) ? 1 : 0,
-    HAS_GELU: modeHasGelu(mode) ? 1 : 0,
-  });
+  const program = await kernelProgram(shaders, cache, biasGeluProgram(mode, width, 'buffers'));
 
   const storage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC;
   const made: GPUBuffer[] = [];

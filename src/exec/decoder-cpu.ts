@@ -9,9 +9,9 @@
 // much relative to 1 + max |logit|. Measured: 2-3 u (errors mostly cancel), so the bound has
 // room, yet it is far below the gap between distinct logits of random weights (order 1e-2): a
 // wrong head, block or position shows up at once.
-import { attentionCpu, type ContiguousKv } from './cpu-attention.ts';
-import { geluF32 } from './cpu-bias-gelu.ts';
-import { F32_UNIT_ROUNDOFF } from './cpu-matmul.ts';
+import { attentionCpu, type ContiguousKv } from '../kernels/attention.ts';
+import { geluF32 } from '../kernels/bias-gelu.ts';
+import { F32_UNIT_ROUNDOFF } from '../kernels/matmul.ts';
 import { type DecoderConfig, type DecoderWeights, ffnWidth, RMS_EPS } from './decoder-model.ts';
 
 /** Largest |gpu - cpu| allowed for a logit, relative to 1 + max |logit| of the pass. */

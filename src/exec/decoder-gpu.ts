@@ -5,13 +5,18 @@
 // on the one GPU that hosts every rank, the partials are summed where they lie). One forward
 // pass is one compute pass of a few dozen dispatches, timed by one timestamp pair, for any
 // mix of prefill rows (many positions of one sequence) and decode rows (one per sequence).
+// The matmuls, bias + GeLU and paged attention are the kernel registry's (src/kernels/), on
+// buffers of their own: their programs, uniform words and grids come from there.
 import { createBuffer, readBuffer } from '../gpu/buffers.ts';
 import type { GpuContext } from '../gpu/device.ts';
 import { withErrorScopes } from '../gpu/errors.ts';
 import type { PipelineCache } from '../gpu/pipelines.ts';
-import { compose, type ShaderLibrary, specialize } from '../gpu/shader-library.ts';
+import type { ShaderLibrary } from '../gpu/shader-library.ts';
 import type { GpuTimer } from '../gpu/timer.ts';
-import { biasGeluGrid, biasGeluWidth } from './bias-gelu.ts';
+import { pagedAttentionKernel } from '../kernels/attention-paged.ts';
+import { biasGeluGrid, biasGeluKernel } from '../kernels/bias-gelu.ts';
+import type { KernelLaunch } from '../kernels/kernel.ts';
+import { matmulKernel } from '../kernels/matmul.ts';
 import type { DecoderRow } from './decoder-cpu.ts';
 import {
   checkDecoder,
@@ -20,7 +25,7 @@ import {
   RMS_EPS,
   shardLayer,
 } from './decoder-model.ts';
-import { MATMUL_CONFIG, matmulBlock } from './matmul.ts';
+import { kernelProgram } from './kernel-dispatch.ts';
 
 const WG = 64;
 
@@ -125,26 +130,30 @@ export class DecoderGpu {
       cache.compute(label, source, constants);
     const embed = await program('embed', shaders('embed'), { WG });
     const norm = await program('rmsnorm', shaders('rmsnorm'), { WG });
-    const mm = await program(
-      'matmul-tiled',
-      compose(shaders, ['matmul-bindings', 'matmul-tiled']),
-      MATMUL_CONFIG.tiled,
-    );
+    const limits = ctx.limits;
+    // The registry's kernels on buffers of their own: each launch for a row count gives the
+    // uniform words and the grid; the program is the same for any.
+    const matmulLaunch = (k: number, n: number) => (rows: number) =>
+      matmulKernel.buffers({ m: rows, k, n });
+    const geluLaunch = (rows: number) => biasGeluKernel.buffers({ m: rows, n: f }, limits);
+    // The scratch row stride is the longest context any row may reach, whatever the batch.
+    const attentionLaunch = (rows: number) =>
+      pagedAttentionKernel.buffers({
+        rows,
+        qHeads: qh,
+        kvHeads: kvh,
+        headDim: c.headDim,
+        blockTokens,
+        maxBlocks,
+        maxContext: c.maxPositions,
+        seqs: maxSeqs,
+        poolBlocks,
+      });
+    const mm = await kernelProgram(shaders, cache, matmulLaunch(d, d)(maxRows).program);
     const kvWrite = await program('kv-write', shaders('kv-write'), { WG });
-    const attention = await program(
-      'paged-attention',
-      compose(shaders, ['attention-paged', 'attention']),
-      { WG },
-    );
+    const attention = await kernelProgram(shaders, cache, attentionLaunch(maxRows).program);
     const add = await program('add-partials', shaders('add-partials'), { WG });
-    const geluWidth = biasGeluWidth(f);
-    const gelu = await program(
-      `bias-gelu bias-gelu x${geluWidth}`,
-      specialize(compose(shaders, ['bias-gelu-bindings', 'bias-gelu']), {
-        Lane: geluWidth === 4 ? 'vec4f' : 'f32',
-      }),
-      { WG, HAS_BIAS: 1, HAS_GELU: 1 },
-    );
+    const gelu = await kernelProgram(shaders, cache, geluLaunch(maxRows).program);
 
     const rowsBuf = await this.buffer('rows', 8 * maxRows);
     const tokens = await this.buffer('tokens', 4 * maxRows);
@@ -179,7 +188,12 @@ export class DecoderGpu {
     };
     const elementwise = (count: (rows: number) => number) => (rows: number) =>
       biasGeluGrid(count(rows), maxPerDim);
-    const block = matmulBlock('tiled');
+    const words = (launch: (rows: number) => KernelLaunch) => (rows: number) =>
+      launch(rows).uniform.buffer;
+    const groups = (launch: (rows: number) => KernelLaunch) => (rows: number) => {
+      const [x, y] = launch(rows).workgroups;
+      return [x, y] as [number, number];
+    };
     const matmul = (
       label: string,
       a: GPUBuffer,
@@ -187,14 +201,7 @@ export class DecoderGpu {
       cOut: GPUBuffer | { buffer: GPUBuffer; offset: number; size: number },
       k: number,
       n: number,
-    ) =>
-      push(
-        mm,
-        label,
-        [a, b, cOut],
-        (rows) => u32s(rows, k, n, 0),
-        (rows) => [Math.ceil(n / block.cols), Math.ceil(rows / block.rows)],
-      );
+    ) => push(mm, label, [a, b, cOut], words(matmulLaunch(k, n)), groups(matmulLaunch(k, n)));
     const rmsnorm = async (label: string, gain: Float32Array<ArrayBuffer>, out: GPUBuffer) => {
       const g = await this.buffer(`${label} gain`, gain);
       const words = (rows: number) => {
@@ -216,13 +223,6 @@ export class DecoderGpu {
       elementwise((r) => r * d),
     );
 
-    // The same for any row count: the grid, not the uniform, follows the rows.
-    const attnWords = () => {
-      const buf = new ArrayBuffer(32);
-      new Uint32Array(buf, 0, 6).set([qh, kvh, c.headDim, blockTokens, maxBlocks, c.maxPositions]);
-      new Float32Array(buf, 24, 1)[0] = 1 / Math.sqrt(c.headDim);
-      return buf;
-    };
     const partialOf = (r: number) => ({
       buffer: partials,
       offset: 4 * stride * r,
@@ -276,8 +276,8 @@ export class DecoderGpu {
           attention,
           `${tag} attention`,
           [q, kPool, vPool, table, rowsBuf, scores, att],
-          attnWords,
-          (rows) => [qh, rows],
+          words(attentionLaunch),
+          groups(attentionLaunch),
         );
         await matmul(
           `${tag} Wo`,
@@ -312,8 +312,8 @@ export class DecoderGpu {
           gelu,
           `${tag} bias + GeLU`,
           [z, await this.buffer(`${tag} b1`, s.b1 as Float32Array<ArrayBuffer>), u],
-          (rows) => u32s((rows * f) / geluWidth, f / geluWidth, 0, 0),
-          elementwise((n) => (n * f) / geluWidth),
+          words(geluLaunch),
+          groups(geluLaunch),
         );
         await matmul(
           `${tag} W2`,

@@ -21,7 +21,7 @@ import {
   KERNEL_UNIFORM_BYTES,
   type KernelDispatch,
   kernelDispatch,
-  kernelUniform,
+  kernelLaunch,
 } from './kernel-dispatch.ts';
 
 // One op-table row: src, dst, count, padding (u32 each); each table starts 256 B aligned.
@@ -167,16 +167,17 @@ export class GpuExecutor {
         const at = (g: { buffer: 'send' | 'recv'; offset: number }) =>
           places[g.buffer].offset + g.offset;
         const offset = slot++ * KERNEL_UNIFORM_BYTES;
-        ctx.device.queue.writeBuffer(uniforms, offset, kernelUniform(op, at));
+        const launch = kernelLaunch(ctx, op, at);
+        ctx.device.queue.writeBuffer(uniforms, offset, launch.uniform);
         (this.kernels[s] as KernelDispatch[]).push(
           await kernelDispatch(
             ctx,
             this.shaders,
             this.cache,
             op,
+            launch,
             this.arena(places.send.arena),
             { buffer: uniforms, offset },
-            at,
           ),
         );
       }

@@ -2,12 +2,10 @@
 // semantics of every plan and the oracle of the GPU executor (validatePlan guarantees that the
 // op order inside a step does not matter, so both compute the same bits).
 
+import { kernelFor } from '../kernels/registry.ts';
 import { DTYPE_INFO, type ElementArray } from '../plans/dtype.ts';
 import { applyElementwise } from '../plans/elementwise.ts';
 import type { BufferName, KernelOp, Plan, Region } from '../plans/plan.ts';
-import { attentionCpu } from './cpu-attention.ts';
-import { biasGeluCpu } from './cpu-bias-gelu.ts';
-import { matmulCpu } from './cpu-matmul.ts';
 
 /** Each rank's buffers: buffers[rank].send, buffers[rank].recv. */
 export type RankBuffers = Record<BufferName, ElementArray>[];
@@ -60,27 +58,17 @@ export function interpret(
 }
 
 /**
- * A kernel on the CPU: the matmul, bias-GeLU and attention oracles (src/exec/cpu-matmul.ts,
- * cpu-bias-gelu.ts, cpu-attention.ts). The GPU's kernels round differently (fma, tanh), so GPU tests compare a
- * plan with kernels within those oracles' tolerances, bit for bit only on integer data.
+ * A kernel on the CPU: its oracle from the registry (src/kernels/), reading its inputs where they
+ * lie and writing its results there. The GPU's kernels round differently (fma, tanh), so GPU
+ * tests compare a plan with kernels within those oracles' tolerances, bit for bit only on
+ * integer data. Scratch operands are left as they were: working space, not results.
  */
 export function runKernel(op: KernelOp, own: RankBuffers[number]): void {
   const view = (g: Region) => own[g.buffer].subarray(g.offset, g.offset + g.count);
-  if (op.kernel === 'matmul') {
-    view(op.c).set(matmulCpu(view(op.a), view(op.b), op.m, op.k, op.n));
-  } else if (op.kernel === 'attention') {
-    // One sequence, token t attending to 0..t. The scores scratch is left as it was: it is
-    // working space, not a result.
-    const { tokens, heads, headDim } = op;
-    const rows = Array.from({ length: tokens }, (_, pos) => ({ seq: 0, pos }));
-    const kv = {
-      keys: view(op.k) as Float32Array,
-      values: view(op.v) as Float32Array,
-      length: tokens,
-    };
-    const shape = { qHeads: heads, kvHeads: heads, headDim };
-    view(op.out).set(attentionCpu(shape, [kv], rows, view(op.q) as Float32Array).out);
-  } else {
-    view(op.y).set(biasGeluCpu(view(op.x), view(op.bias), op.m, op.n));
+  const inputs: Record<string, ElementArray> = {};
+  for (const [name, g] of Object.entries(op.operands)) inputs[name] = view(g);
+  const results = kernelFor(op.kernel).oracle(op.params, inputs);
+  for (const [name, values] of Object.entries(results)) {
+    view(op.operands[name] as Region).set(values);
   }
 }

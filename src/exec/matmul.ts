@@ -1,44 +1,22 @@
-// C = A x B on the GPU (shaders/matmul-naive.wgsl, shaders/matmul-tiled.wgsl) and the FMA peak
-// kernel (shaders/fma-peak.wgsl). A MatmulRecorder creates its buffers and bind group once and
-// encodes the dispatch as often as a benchmark wants; matmul() is the one-shot form.
+// C = A x B on the GPU on buffers of its own (the matmul kernel of src/kernels/matmul.ts, naive
+// or tiled) and the FMA peak kernel (shaders/fma-peak.wgsl). A MatmulRecorder creates its
+// buffers and bind group once and encodes the dispatch as often as a benchmark wants; matmul()
+// is the one-shot form.
 import { createBuffer, readBuffer } from '../gpu/buffers.ts';
 import type { GpuContext } from '../gpu/device.ts';
 import { LimitError, withErrorScopes } from '../gpu/errors.ts';
 import type { ComputeProgram, PipelineCache } from '../gpu/pipelines.ts';
-import { compose, type ShaderLibrary } from '../gpu/shader-library.ts';
+import type { ShaderLibrary } from '../gpu/shader-library.ts';
 import type { GpuTimer } from '../gpu/timer.ts';
+import {
+  type MatmulKernel,
+  type MatmulShape,
+  matmulBlock,
+  matmulGrid,
+  matmulProgram,
+} from '../kernels/matmul.ts';
+import { kernelProgram } from './kernel-dispatch.ts';
 import { median } from './median.ts';
-
-export type MatmulKernel = 'naive' | 'tiled';
-export const MATMUL_KERNELS: readonly MatmulKernel[] = ['naive', 'tiled'];
-
-export interface MatmulShape {
-  readonly m: number;
-  readonly k: number;
-  readonly n: number;
-}
-
-/** Workgroup shape and tile depth of each kernel (pipeline-overridable constants). */
-export const MATMUL_CONFIG = {
-  naive: { WG_X: 16, WG_Y: 16 },
-  // Each invocation a 4 x 4 block: a workgroup covers (4 WG_Y) x (4 WG_X) = 32 x 32 of C.
-  tiled: { WG_X: 8, WG_Y: 8, TILE_K: 16 },
-} as const;
-
-/** Output rows and columns one workgroup of `kernel` covers. */
-export function matmulBlock(kernel: MatmulKernel): { rows: number; cols: number } {
-  if (kernel === 'naive') return { rows: MATMUL_CONFIG.naive.WG_Y, cols: MATMUL_CONFIG.naive.WG_X };
-  return { rows: 4 * MATMUL_CONFIG.tiled.WG_Y, cols: 4 * MATMUL_CONFIG.tiled.WG_X };
-}
-
-export function matmulFlops({ m, k, n }: MatmulShape): number {
-  return 2 * m * n * k;
-}
-
-/** Bytes a matmul must move at least: A and B read once, C written once (f32). */
-export function matmulMinBytes({ m, k, n }: MatmulShape): number {
-  return 4 * (m * k + k * n + m * n);
-}
 
 function checkShape(ctx: GpuContext, { m, k, n }: MatmulShape, kernel: MatmulKernel): void {
   for (const [name, v] of [
@@ -90,11 +68,7 @@ export class MatmulRecorder {
   ): Promise<MatmulRecorder> {
     checkShape(ctx, shape, kernel);
     const { m, k, n } = shape;
-    const program = await cache.compute(
-      `matmul-${kernel}`,
-      compose(shaders, ['matmul-bindings', `matmul-${kernel}`]),
-      MATMUL_CONFIG[kernel],
-    );
+    const program = await kernelProgram(shaders, cache, matmulProgram(kernel, 'buffers'));
     const storage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC;
     const made: GPUBuffer[] = [];
     const make = async (label: string, size: number, usage: GPUBufferUsageFlags) => {
@@ -132,17 +106,13 @@ export class MatmulRecorder {
 
   /** One compute pass holding the dispatch; `timestampWrites` brackets it when given. */
   encode(encoder: GPUCommandEncoder, timestampWrites?: GPUComputePassTimestampWrites): void {
-    const block = matmulBlock(this.kernel);
     const pass = encoder.beginComputePass({
       label: `matmul-${this.kernel}`,
       ...(timestampWrites ? { timestampWrites } : {}),
     });
     pass.setPipeline(this.program.pipeline);
     pass.setBindGroup(0, this.bindGroup);
-    pass.dispatchWorkgroups(
-      Math.ceil(this.shape.n / block.cols),
-      Math.ceil(this.shape.m / block.rows),
-    );
+    pass.dispatchWorkgroups(...matmulGrid(this.kernel, this.shape));
     pass.end();
   }
 

@@ -1,15 +1,16 @@
-// Attention through a paged KV cache on the GPU (shaders/attention.wgsl with attention-paged.wgsl): the pools,
-// block table, query rows and queries in, the attention output read back. The CPU oracle is
-// src/exec/cpu-attention.ts; the paging itself (which blocks a sequence owns) is the KV pool's
-// business (src/serving/), this only reads through the table it is given.
+// Attention through a paged KV cache on the GPU (the attention-paged kernel of
+// src/kernels/attention-paged.ts): the pools, block table, query rows and queries in, the
+// attention output read back. The CPU oracle is src/kernels/attention.ts; the paging itself
+// (which blocks a sequence owns) is the KV pool's business (src/serving/), this only reads
+// through the table it is given.
 import { createBuffer, readBuffer } from '../gpu/buffers.ts';
 import type { GpuContext } from '../gpu/device.ts';
 import { LimitError, withErrorScopes } from '../gpu/errors.ts';
 import type { PipelineCache } from '../gpu/pipelines.ts';
-import { compose, type ShaderLibrary } from '../gpu/shader-library.ts';
-import { type AttentionShape, checkAttentionShape, type QueryRow } from './cpu-attention.ts';
-
-export const ATTENTION_WG = 64;
+import type { ShaderLibrary } from '../gpu/shader-library.ts';
+import { type AttentionShape, checkAttentionShape, type QueryRow } from '../kernels/attention.ts';
+import { pagedAttentionKernel } from '../kernels/attention-paged.ts';
+import { kernelProgram } from './kernel-dispatch.ts';
 
 export interface PagedAttentionInput {
   readonly shape: AttentionShape;
@@ -26,7 +27,10 @@ export interface PagedAttentionInput {
   readonly q: Float32Array<ArrayBuffer>;
 }
 
-function check(ctx: GpuContext, x: PagedAttentionInput): { blocks: number; maxContext: number } {
+function check(
+  ctx: GpuContext,
+  x: PagedAttentionInput,
+): { blocks: number; maxContext: number; seqs: number } {
   checkAttentionShape(x.shape);
   const { qHeads, kvHeads, headDim } = x.shape;
   if (!Number.isInteger(x.blockTokens) || x.blockTokens < 1 || x.blockTokens > 4096) {
@@ -81,7 +85,7 @@ function check(ctx: GpuContext, x: PagedAttentionInput): { blocks: number; maxCo
       `${x.rows.length} query rows is beyond ${ctx.limits.maxComputeWorkgroupsPerDimension} a dispatch`,
     );
   }
-  return { blocks, maxContext };
+  return { blocks, maxContext, seqs };
 }
 
 /** Attention output [row][qHead][headDim] for the given paged cache and query rows. */
@@ -91,16 +95,21 @@ export async function pagedAttention(
   cache: PipelineCache,
   x: PagedAttentionInput,
 ): Promise<Float32Array> {
-  const { maxContext } = check(ctx, x);
+  const { blocks, maxContext, seqs } = check(ctx, x);
   const { qHeads, kvHeads, headDim } = x.shape;
   if (x.rows.length === 0) return new Float32Array(0);
-  const program = await cache.compute(
-    'paged-attention',
-    compose(shaders, ['attention-paged', 'attention']),
-    {
-      WG: ATTENTION_WG,
-    },
-  );
+  const launch = pagedAttentionKernel.buffers({
+    rows: x.rows.length,
+    qHeads,
+    kvHeads,
+    headDim,
+    blockTokens: x.blockTokens,
+    maxBlocks: x.maxBlocks,
+    maxContext,
+    seqs,
+    poolBlocks: blocks,
+  });
+  const program = await kernelProgram(shaders, cache, launch.program);
   const storage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC;
   const made: GPUBuffer[] = [];
   const make = async (label: string, data: ArrayBufferView<ArrayBuffer> | number) => {
@@ -135,17 +144,7 @@ export async function pagedAttention(
       usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST,
     });
     made.push(params);
-    const words = new ArrayBuffer(32);
-    new Uint32Array(words, 0, 6).set([
-      qHeads,
-      kvHeads,
-      headDim,
-      x.blockTokens,
-      x.maxBlocks,
-      maxContext,
-    ]);
-    new Float32Array(words, 24, 1)[0] = 1 / Math.sqrt(headDim);
-    ctx.device.queue.writeBuffer(params, 0, words);
+    ctx.device.queue.writeBuffer(params, 0, launch.uniform);
     await withErrorScopes(ctx.device, `paged attention of ${x.rows.length} rows`, () => {
       const bindGroup = ctx.device.createBindGroup({
         label: 'paged attention',
@@ -156,7 +155,7 @@ export async function pagedAttention(
       const pass = encoder.beginComputePass({ label: 'paged attention' });
       pass.setPipeline(program.pipeline);
       pass.setBindGroup(0, bindGroup);
-      pass.dispatchWorkgroups(qHeads, x.rows.length);
+      pass.dispatchWorkgroups(...launch.workgroups);
       pass.end();
       ctx.device.queue.submit([encoder.finish()]);
     });

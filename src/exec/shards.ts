@@ -22,7 +22,7 @@ function columnsOf(layer: LayerInfo, tensor: string): number {
 /**
  * Seeded values for the layer's inputs. 'float': uniform in [-1, 1), weights scaled by
  * 1/sqrt(fan-in) as initializers do, so activations stay O(1) through GeLU. 'integer': whole
- * numbers in [-4, 4], for which every sum is exact (see cpu-matmul.ts).
+ * numbers in [-4, 4], for which every sum is exact (see src/kernels/matmul.ts).
  */
 export function layerInputs(
   layer: LayerInfo,

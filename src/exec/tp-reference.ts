@@ -7,17 +7,18 @@
 //   gamma_k S (matmulTolerance). Integer inputs are exact in any order: bit for bit.
 // - attention: Q, K, V = X Wq, X Wk, X Wv, each within e = gamma_k S of exact. A score
 //   s_t = scale q . k_t then moves by ds_t <= scale sum_d (e_q |k_td| + |q_d| e_k) plus the
-//   kernel's own rounding (cpu-attention.ts: gamma_dh scale sum |q k| + u |s|); the softmax
+//   kernel's own rounding (kernels/attention.ts: gamma_dh scale sum |q k| + u |s|); the softmax
 //   weights by at most 2 max_t ds_t relative, plus 16 u for exp and 2 gamma_t for the sums; an
 //   output moves by that times sum_t p_t |v_t| plus sum_t p_t e_v. Y = A Wo then adds the
 //   matmul's gamma_k as for the MLP's second matmul. Twice that bound again.
 // - mlp: Z = X W1 + b1 is within e_Z = gamma_k S1 + u |Z| of exact; GeLU's slope is at most
-//   1.13 and the kernel adds its own error e_gelu (cpu-bias-gelu.ts), so H is within
+//   1.13 and the kernel adds its own error e_gelu (kernels/bias-gelu.ts), so H is within
 //   e_H = 1.13 e_Z + e_gelu; Y = H W2 is then within sum_j e_H,j |W2_jc| + gamma_n sum_j
 //   (|H_j| + e_H,j) |W2_jc|. Each side obeys it, so the tolerance is twice that bound.
+
+import { biasGeluCpu, biasGeluTolerance } from '../kernels/bias-gelu.ts';
+import { F32_UNIT_ROUNDOFF, matmulCpu, matmulTolerance } from '../kernels/matmul.ts';
 import type { LayerInfo } from '../plans/plan.ts';
-import { biasGeluCpu, biasGeluTolerance } from './cpu-bias-gelu.ts';
-import { F32_UNIT_ROUNDOFF, matmulCpu, matmulTolerance } from './cpu-matmul.ts';
 import type { Tensors } from './shards.ts';
 
 // The largest slope of the tanh-form GeLU (at z ~ 1.5) is 1.129; rounded up.

@@ -1,6 +1,7 @@
 // A plan is data: the ranks' buffers and, step by step, the ops that move and reduce chunks
 // between them. Builders (ring.ts, tree.ts, ...) make plans; the CPU interpreter, the GPU
 // executor, the cost model and the view all read the same plan, so they cannot drift apart.
+import type { KernelCall } from '../kernels/kernel.ts';
 import type { Dtype, RedOp } from './dtype.ts';
 
 export const COLLECTIVES = [
@@ -43,56 +44,14 @@ export interface Op {
 }
 
 /**
- * A compute kernel on one rank's own buffers (tensor-parallel plans): f32, row-major matrices
- * as regions of the rank's buffers. Kernels live beside the moving ops of a step, not among
- * them: a move has a link and bytes, a kernel has a rank and flops, and every reader of a
- * plan (executor, pricer, view) treats the two differently.
+ * A compute kernel on one rank's own buffers (tensor-parallel plans): which kernel of the
+ * registry (src/kernels/registry.ts), its operands as regions of the rank's buffers (f32,
+ * row-major matrices) and its params, e.g. matmulOp(rank, { a, b, c }, { m, k, n }). Kernels
+ * live beside the moving ops of a step, not among them: a move has a link and bytes, a kernel
+ * has a rank and flops, and every reader of a plan (executor, pricer, view) treats the two
+ * differently.
  */
-export type KernelOp = MatmulOp | BiasGeluOp | AttentionOp;
-
-/** C (m x n) = A (m x k) x B (k x n). */
-export interface MatmulOp {
-  readonly kind: 'kernel';
-  readonly kernel: 'matmul';
-  readonly rank: number;
-  readonly a: Region;
-  readonly b: Region;
-  readonly c: Region;
-  readonly m: number;
-  readonly k: number;
-  readonly n: number;
-}
-
-/** y (m x n) = GeLU(x + bias[col]); y may be x itself (element-wise, in place). */
-export interface BiasGeluOp {
-  readonly kind: 'kernel';
-  readonly kernel: 'bias-gelu';
-  readonly rank: number;
-  readonly x: Region;
-  readonly bias: Region;
-  readonly y: Region;
-  readonly m: number;
-  readonly n: number;
-}
-
-/**
- * Causal multi-head attention over one sequence of `tokens` tokens: out = softmax(q k^T /
- * sqrt(headDim)) v per head, token t attending to tokens 0..t. q, k, v and out are [token][head]
- * [headDim] (a projection's row-major output); scores is scratch of tokens x heads x tokens.
- */
-export interface AttentionOp {
-  readonly kind: 'kernel';
-  readonly kernel: 'attention';
-  readonly rank: number;
-  readonly q: Region;
-  readonly k: Region;
-  readonly v: Region;
-  readonly scores: Region;
-  readonly out: Region;
-  readonly tokens: number;
-  readonly heads: number;
-  readonly headDim: number;
-}
+export type KernelOp = KernelCall<Region>;
 
 export interface Step {
   /** What the step belongs to, e.g. 'reduce-scatter', 'all-gather', 'fold-in'. */

@@ -19,6 +19,9 @@
 // 64-element boundary (vec4 and binding aligned); 'recv' holds the hidden activations (mlp)
 // and then the collective's buffer, where the last matmul writes its result.
 
+import { attentionOp } from '../kernels/attention.ts';
+import { biasGeluOp } from '../kernels/bias-gelu.ts';
+import { matmulOp } from '../kernels/matmul.ts';
 import { ranksOf, region } from './build.ts';
 import {
   type BufferName,
@@ -233,17 +236,8 @@ export function tensorParallel(spec: TensorParallelSpec): Plan {
       }
     }
     recvBase = align(scores.offset + scores.count);
-    const project = (rank: number, b: Region, c: Region): KernelOp => ({
-      kind: 'kernel',
-      kernel: 'matmul',
-      rank,
-      a: x,
-      b,
-      c,
-      m,
-      k,
-      n: w,
-    });
+    const project = (rank: number, b: Region, c: Region): KernelOp =>
+      matmulOp(rank, { a: x, b, c }, { m, k, n: w });
     kernels.push(
       {
         phase: 'Q, K, V projections',
@@ -251,19 +245,8 @@ export function tensorParallel(spec: TensorParallelSpec): Plan {
       },
       {
         phase: 'attention',
-        of: (rank) => ({
-          kind: 'kernel',
-          kernel: 'attention',
-          rank,
-          q,
-          k: kk,
-          v,
-          scores,
-          out: a,
-          tokens: m,
-          heads: hr,
-          headDim: hd,
-        }),
+        of: (rank) =>
+          attentionOp(rank, { q, k: kk, v, scores, out: a }, { tokens: m, heads: hr, headDim: hd }),
       },
     );
     lastA = a;
@@ -289,20 +272,11 @@ export function tensorParallel(spec: TensorParallelSpec): Plan {
     kernels.push(
       {
         phase: 'matmul X W1',
-        of: (rank) => ({ kind: 'kernel', kernel: 'matmul', rank, a: x, b: w1, c: h, m, k, n: f }),
+        of: (rank) => matmulOp(rank, { a: x, b: w1, c: h }, { m, k, n: f }),
       },
       {
         phase: 'bias + GeLU',
-        of: (rank) => ({
-          kind: 'kernel',
-          kernel: 'bias-gelu',
-          rank,
-          x: h,
-          bias: b1,
-          y: h,
-          m,
-          n: f,
-        }),
+        of: (rank) => biasGeluOp(rank, { x: h, bias: b1, y: h }, { m, n: f }),
       },
     );
     lastA = h;
@@ -336,17 +310,12 @@ export function tensorParallel(spec: TensorParallelSpec): Plan {
     collective ? shift(collective.input[r] as Region, base) : region('recv', recvBase, outCount);
   kernels.push({
     phase: layout === 'mlp' ? 'matmul H W2' : layout === 'attention' ? 'matmul A Wo' : 'matmul X W',
-    of: (rank) => ({
-      kind: 'kernel',
-      kernel: 'matmul',
-      rank,
-      a: lastA,
-      b: lastB,
-      c: lastC(rank),
-      m: out.rows,
-      k: lastK,
-      n: out.cols,
-    }),
+    of: (rank) =>
+      matmulOp(
+        rank,
+        { a: lastA, b: lastB, c: lastC(rank) },
+        { m: out.rows, k: lastK, n: out.cols },
+      ),
   });
 
   // The result's shards after the last step.

@@ -100,6 +100,7 @@ function checkTask(graph: Graph, index: BufferIndex, task: Task, i: number): voi
   }
   const operands = kernelOperands(op);
   for (const { name, region, count } of operands) {
+    if (!region) throw new PlanError(`${where}: ${op.kernel} is given no ${name}`);
     if (region.count !== count) {
       throw new PlanError(
         `${where}: ${op.kernel} ${name} holds ${region.count} elements, its shape needs ${count}`,
@@ -190,7 +191,8 @@ export function validateGraph(graph: Graph): void {
 /**
  * A task may not write over what it reads: a move's source and destination never overlap (a
  * reduce reads its destination, element by element, before it writes it), and a kernel's
- * output overlaps no input or other output, except bias-gelu's y = x exactly (element-wise).
+ * output overlaps no input or other output, except where the kernel says an output may be one
+ * input exactly (in place: bias-gelu's y = x, element-wise).
  */
 function checkOwnOverlaps(task: Task, accesses: Accesses): void {
   if (task.kind === 'move') {
@@ -210,8 +212,7 @@ function checkOwnOverlaps(task: Task, accesses: Accesses): void {
       if (i === j || (o.write && j < i) || o.region.count === 0) return;
       if (o.region.buffer !== out.region.buffer) return;
       const inPlace =
-        task.kernel.kernel === 'bias-gelu' &&
-        o.name === 'x' &&
+        out.inPlaceOf === o.name &&
         o.region.offset === out.region.offset &&
         o.region.count === out.region.count;
       const hit =

@@ -2,6 +2,8 @@
 // hazard inside a step (no op reads or writes what another op of the same step writes). With
 // no hazards, running a step's ops one after another equals running them concurrently, which
 // is what lets the CPU interpreter be the exact oracle of the GPU executor.
+import type { AnyKernel, Operand } from '../kernels/kernel.ts';
+import { kernelFor } from '../kernels/registry.ts';
 import type { BufferName, KernelOp, Op, Plan, Region } from './plan.ts';
 
 export class PlanError extends Error {
@@ -54,53 +56,59 @@ function rangesOf(ops: readonly Op[]): Range[] {
   return ranges;
 }
 
-/** A kernel's operands: each region read or written, with the element count its shape needs. */
-export function kernelOperands(
-  op: KernelOp,
-): { name: string; region: Region; count: number; write: boolean }[] {
-  if (op.kernel === 'matmul') {
-    return [
-      { name: 'a', region: op.a, count: op.m * op.k, write: false },
-      { name: 'b', region: op.b, count: op.k * op.n, write: false },
-      { name: 'c', region: op.c, count: op.m * op.n, write: true },
-    ];
+/**
+ * A kernel's operands from the registry, each with its region: its name, what the kernel does
+ * to it (`write` for an output or scratch), the element count its params need, the input it may
+ * be exactly (in place). The region is missing where the op gives none (validatePlan rejects
+ * that op); a kernel the registry does not have is a PlanError naming the ones it has.
+ */
+export function kernelOperands(op: KernelOp): (Operand & { region: Region; write: boolean })[] {
+  return registered(op.kernel)
+    .operands(op.params)
+    .map((o) => ({ ...o, region: op.operands[o.name] as Region, write: o.access !== 'read' }));
+}
+
+function registered(name: string): AnyKernel {
+  try {
+    return kernelFor(name);
+  } catch (e) {
+    throw new PlanError((e as Error).message);
   }
-  if (op.kernel === 'attention') {
-    const n = op.tokens * op.heads * op.headDim;
-    return [
-      { name: 'q', region: op.q, count: n, write: false },
-      { name: 'k', region: op.k, count: n, write: false },
-      { name: 'v', region: op.v, count: n, write: false },
-      { name: 'scores', region: op.scores, count: op.tokens * op.heads * op.tokens, write: true },
-      { name: 'out', region: op.out, count: n, write: true },
-    ];
-  }
-  return [
-    { name: 'x', region: op.x, count: op.m * op.n, write: false },
-    { name: 'bias', region: op.bias, count: op.n, write: false },
-    { name: 'y', region: op.y, count: op.m * op.n, write: true },
-  ];
 }
 
 function sameRegion(a: Region, b: Region): boolean {
   return a.buffer === b.buffer && a.offset === b.offset && a.count === b.count;
 }
 
-/** Checks a kernel's shape and operands and returns the ranges it reads and writes. */
+/** Checks a kernel's params and operands and returns the ranges it reads and writes. */
 function kernelRanges(plan: Plan, op: KernelOp, where: string, index: number): Range[] {
   if (plan.dtype !== 'float')
     throw new PlanError(`${where}: kernels run on float, not ${plan.dtype}`);
-  const dims =
-    op.kernel === 'matmul'
-      ? [op.m, op.k, op.n]
-      : op.kernel === 'attention'
-        ? [op.tokens, op.heads, op.headDim]
-        : [op.m, op.n];
+  let kernel: AnyKernel;
+  try {
+    kernel = registered(op.kernel);
+  } catch (e) {
+    throw new PlanError(`${where}: ${(e as Error).message}`);
+  }
+  if (!kernel.arena) throw new PlanError(`${where}: ${op.kernel} does not run inside a plan`);
+  const dims = kernel.params.map((p) => op.params[p] as number);
   if (!dims.every((d) => Number.isSafeInteger(d) && d >= 1)) {
     throw new PlanError(`${where}: ${op.kernel} shape ${dims.join('x')} needs every size >= 1`);
   }
+  const why = kernel.check?.(op.params);
+  if (why) throw new PlanError(`${where}: ${op.kernel} ${why}`);
+  const named = kernel.operands(op.params).map((o) => o.name);
+  for (const name of Object.keys(op.operands)) {
+    if (!named.includes(name)) {
+      throw new PlanError(
+        `${where}: ${op.kernel} has no operand ${name} (has ${named.join(', ')})`,
+      );
+    }
+  }
   const operands = kernelOperands(op);
-  for (const { name, region, count } of operands) {
+  for (const { name, region, count, dtype } of operands) {
+    if (!region) throw new PlanError(`${where}: ${op.kernel} is given no ${name}`);
+    if (dtype === 'u32') throw new PlanError(`${where}: ${op.kernel} ${name} is u32, not float`);
     if (region.count !== count) {
       throw new PlanError(
         `${where}: ${op.kernel} ${name} holds ${region.count} elements, its shape needs ${count}`,
@@ -108,34 +116,34 @@ function kernelRanges(plan: Plan, op: KernelOp, where: string, index: number): R
     }
     checkPlace(plan, `${where} ${name}`, op.rank, region.buffer, region.offset, region.count);
   }
-  // No output may overlap an input or another output, except bias-gelu's y = x exactly
-  // (element-wise).
+  // No output may overlap an input or another output, except one that is exactly the input
+  // the kernel says it may be (element-wise, in place).
+  const writes = (o: (typeof operands)[number]) => o.write;
+  const inPlace = (out: (typeof operands)[number], o: (typeof operands)[number]) =>
+    out.inPlaceOf === o.name && sameRegion(o.region, out.region);
   operands.forEach((out, i) => {
-    if (!out.write) return;
+    if (!writes(out)) return;
     operands.forEach((o, j) => {
-      if (i === j || o.region.buffer !== out.region.buffer || (o.write && j < i)) return;
-      const inPlace =
-        op.kernel === 'bias-gelu' && o.name === 'x' && sameRegion(o.region, out.region);
+      if (i === j || o.region.buffer !== out.region.buffer || (writes(o) && j < i)) return;
       const overlap =
         o.region.offset < out.region.offset + out.region.count &&
         out.region.offset < o.region.offset + o.region.count;
-      if (overlap && !inPlace && o.region.count > 0 && out.region.count > 0) {
+      if (overlap && !inPlace(out, o) && o.region.count > 0 && out.region.count > 0) {
         throw new PlanError(
-          `${where}: ${op.kernel} writes ${out.name} over its ${o.write ? 'output' : 'input'} ${o.name}`,
+          `${where}: ${op.kernel} writes ${out.name} over its ${writes(o) ? 'output' : 'input'} ${o.name}`,
         );
       }
     });
   });
-  // Ranges for the step's hazard check; an in-place bias-gelu reads and writes one range, so
-  // its read is left out (it is its own op and may touch what it writes).
-  const out = operands.find((o) => o.write) as (typeof operands)[number];
+  // Ranges for the step's hazard check; a kernel in place reads and writes one range, so its
+  // read is left out (it is its own op and may touch what it writes).
   return operands
-    .filter((o) => o.write || !(op.kernel === 'bias-gelu' && sameRegion(o.region, out.region)))
+    .filter((o) => writes(o) || !operands.some((out) => writes(out) && inPlace(out, o)))
     .map((o) => ({
       key: `${op.rank}:${o.region.buffer}`,
       start: o.region.offset,
       end: o.region.offset + o.region.count,
-      write: o.write,
+      write: writes(o),
       op: index,
     }));
 }

@@ -14,6 +14,7 @@ import type { GpuContext } from '../gpu/device.ts';
 import type { PipelineCache } from '../gpu/pipelines.ts';
 import type { ShaderLibrary } from '../gpu/shader-library.ts';
 import type { GpuTimer } from '../gpu/timer.ts';
+import { kernelFor } from '../kernels/registry.ts';
 import { type PlanPrice, pricePlan } from '../model/pricer.ts';
 import type { LayerInfo, Plan } from '../plans/plan.ts';
 import { type TensorParallelSpec, tensorParallel } from '../plans/tensor-parallel.ts';
@@ -53,16 +54,11 @@ export function resultViews(plan: Plan): (number[] | undefined)[] {
     : [undefined];
 }
 
+/** Model FLOPs of every kernel of the plan, as each kernel of the registry counts them. */
 export function layerFlops(plan: Plan): number {
   let flops = 0;
   for (const step of plan.steps) {
-    for (const op of step.kernels ?? []) {
-      if (op.kernel === 'matmul') flops += 2 * op.m * op.k * op.n;
-      // Causal: q . k and p v over t + 1 tokens for token t, 2 flops a multiply-add each.
-      if (op.kernel === 'attention') {
-        flops += 4 * op.heads * op.headDim * ((op.tokens * (op.tokens + 1)) / 2);
-      }
-    }
+    for (const op of step.kernels ?? []) flops += kernelFor(op.kernel).flops(op.params);
   }
   return flops;
 }

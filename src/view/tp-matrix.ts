@@ -2,6 +2,11 @@
 // matrix cut into blocks by the plan's shards, each block with the ranks that hold it; where
 // the matrices sit in the equation X W = Y (or X W1 -> H -> H W2 = Y); and, step by step,
 // which matrices the step reads and writes and whether the result is still partial.
+import { attentionKernel } from '../kernels/attention.ts';
+import { biasGeluKernel } from '../kernels/bias-gelu.ts';
+import { paramsOf } from '../kernels/kernel.ts';
+import { matmulKernel } from '../kernels/matmul.ts';
+import { kernelFor } from '../kernels/registry.ts';
 import type { KernelOp, LayerInfo, Plan, Region } from '../plans/plan.ts';
 
 export interface Block {
@@ -164,13 +169,19 @@ function tensorAt(layer: LayerInfo, rank: number, g: Region): string {
   );
 }
 
-/** What a kernel reads and writes, by tensor name. */
+/**
+ * What a kernel reads and writes, by tensor name: its operands in the registry's order, the
+ * ones it reads, and the one result it writes (scratch is working space, not a tensor).
+ */
 export function kernelTensors(layer: LayerInfo, op: KernelOp): { reads: string[]; writes: string } {
-  const at = (g: Region) => tensorAt(layer, op.rank, g);
-  if (op.kernel === 'matmul') return { reads: [at(op.a), at(op.b)], writes: at(op.c) };
-  if (op.kernel === 'attention')
-    return { reads: [at(op.q), at(op.k), at(op.v)], writes: at(op.out) };
-  return { reads: [at(op.x), at(op.bias)], writes: at(op.y) };
+  const at = (name: string) => tensorAt(layer, op.rank, op.operands[name] as Region);
+  const operands = kernelFor(op.kernel).operands(op.params);
+  const result = operands.find((o) => o.access === 'write');
+  if (!result) throw new RangeError(`kernel ${op.kernel} writes no result`);
+  return {
+    reads: operands.filter((o) => o.access === 'read').map((o) => at(o.name)),
+    writes: at(result.name),
+  };
 }
 
 /** The step that first writes each tensor, and the last kernel step. */
@@ -246,15 +257,22 @@ export function describeKernelStep(plan: Plan, index: number): string | undefine
   const who = plan.ranks === 1 ? 'the one rank' : `each of the ${plan.ranks} ranks`;
   const head = `step ${index + 1} of ${plan.steps.length}: ${step.phase}, ${who}`;
   const { reads, writes } = kernelTensors(layer, op);
-  if (op.kernel === 'attention') {
-    return `${head} attends with its ${op.heads} head${op.heads === 1 ? '' : 's'} of ${op.headDim} over the ${op.tokens} tokens (causal): softmax(Q K^T / sqrt(${op.headDim})) V into ${operand(layer, writes, op.tokens, op.heads * op.headDim)}`;
+  // The layer's kernels in words; any other kernel by its registry title.
+  if (op.kernel === attentionKernel.name) {
+    const p = paramsOf(attentionKernel, op);
+    return `${head} attends with its ${p.heads} head${p.heads === 1 ? '' : 's'} of ${p.headDim} over the ${p.tokens} tokens (causal): softmax(Q K^T / sqrt(${p.headDim})) V into ${operand(layer, writes, p.tokens, p.heads * p.headDim)}`;
   }
-  if (op.kernel === 'bias-gelu') {
-    return `${head} adds ${operand(layer, reads[1] as string, 1, op.n)} to ${operand(layer, writes, op.m, op.n)} and applies GeLU, in place`;
+  if (op.kernel === biasGeluKernel.name) {
+    const p = paramsOf(biasGeluKernel, op);
+    return `${head} adds ${operand(layer, reads[1] as string, 1, p.n)} to ${operand(layer, writes, p.m, p.n)} and applies GeLU, in place`;
   }
+  if (op.kernel !== matmulKernel.name) {
+    return `${head} runs ${op.kernel} (${kernelFor(op.kernel).title}) on ${reads.join(', ')} into ${writes}`;
+  }
+  const p = paramsOf(matmulKernel, op);
   const [a, b] = reads as [string, string];
-  const mult = `${head} multiplies ${operand(layer, a, op.m, op.k)} by ${operand(layer, b, op.k, op.n)}`;
-  if (writes !== layer.result) return `${mult} into ${operand(layer, writes, op.m, op.n)}`;
+  const mult = `${head} multiplies ${operand(layer, a, p.m, p.k)} by ${operand(layer, b, p.k, p.n)}`;
+  if (writes !== layer.result) return `${mult} into ${operand(layer, writes, p.m, p.n)}`;
   const [yr, yc] = layer.tensors[layer.result] as readonly [number, number];
   const comm = layer.comm?.collective;
   const inner = layer.layout !== 'column' && plan.ranks > 1;
@@ -271,5 +289,5 @@ export function describeKernelStep(plan: Plan, index: number): string | undefine
     comm === 'allgather'
       ? `; the all-gather then gives every rank all of ${layer.result}`
       : ', no communication';
-  return `${mult}: its column block of ${layer.result} (${dims(op.m, op.n)})${tail}`;
+  return `${mult}: its column block of ${layer.result} (${dims(p.m, p.n)})${tail}`;
 }

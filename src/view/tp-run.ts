@@ -10,6 +10,7 @@ import type { GpuContext } from '../gpu/device.ts';
 import type { PipelineCache } from '../gpu/pipelines.ts';
 import type { ShaderLibrary } from '../gpu/shader-library.ts';
 import { GpuTimer } from '../gpu/timer.ts';
+import { kernelFor } from '../kernels/registry.ts';
 import type { LayerInfo, Plan } from '../plans/plan.ts';
 import { strip } from './run.ts';
 
@@ -48,7 +49,10 @@ export function resultBase(plan: Plan): number {
     .map((s) => s.region.offset);
   for (const st of plan.steps) {
     for (const op of st.kernels ?? []) {
-      if (op.kernel === 'matmul' && op.c.buffer === 'recv') offsets.push(op.c.offset);
+      for (const o of kernelFor(op.kernel).operands(op.params)) {
+        const g = op.operands[o.name];
+        if (o.access === 'write' && g?.buffer === 'recv') offsets.push(g.offset);
+      }
     }
   }
   return offsets.length > 0 ? Math.min(...offsets) : 0;

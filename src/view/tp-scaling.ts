@@ -4,8 +4,9 @@
 // The Fleet Law: T_step(N) = T_compute / N + T_comm(N); eta = T_1 / (N T_N). Emulated: each
 // rank's kernels timed alone on this GPU, the collective priced on the fabric; analytic: T_1 / N
 // plus the collective's closed form on the fabric's bottleneck link.
-import { matmulMinBytes } from '../exec/matmul.ts';
 import { fabricPreset } from '../fabric/fabric-presets.ts';
+import { paramsOf } from '../kernels/kernel.ts';
+import { matmulKernel } from '../kernels/matmul.ts';
 import type { TpMeasurement } from '../run/tp-measure.ts';
 import type { TpRow } from '../run/tp-sweep.ts';
 import { layerProblem, type TpState } from './tp-state.ts';
@@ -113,19 +114,20 @@ export function rooflinePoints(
     const mine = (st.kernels ?? []).filter((k) => k.rank === rank);
     const op = mine[0];
     // A step's kernels on one rank are timed together: only a lone matmul has its own time.
-    if (mine.length !== 1 || op?.kernel !== 'matmul') return;
+    if (mine.length !== 1 || op?.kernel !== matmulKernel.name) return;
+    const p = paramsOf(matmulKernel, op);
     const seconds = m.kernel_s[i]?.[rank] ?? Number.NaN;
-    const flops = 2 * op.m * op.k * op.n;
+    const flops = matmulKernel.flops(p);
     const flops_per_s = flops / seconds;
     out.push({
       phase: st.phase,
       rank,
-      m: op.m,
-      k: op.k,
-      n: op.n,
+      m: p.m,
+      k: p.k,
+      n: p.n,
       seconds,
       flops_per_s,
-      intensity: flops / matmulMinBytes(op),
+      intensity: flops / matmulKernel.bytes(p),
       peak_fraction: peak_flops_per_s > 0 ? flops_per_s / peak_flops_per_s : Number.NaN,
     });
   });

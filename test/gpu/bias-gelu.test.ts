@@ -1,13 +1,18 @@
 // The fused bias + GeLU kernel (shaders/bias-gelu.wgsl) against the CPU oracle on odd shapes,
 // scalar and vec4 lanes: bias only bit for bit (one correctly rounded add), GeLU within
-// 0.5 |z| 2^-20 + 2^-21 |y| + 2^-126 (src/exec/cpu-bias-gelu.ts derives it), on values from
+// 0.5 |z| 2^-20 + 2^-21 |y| + 2^-126 (src/kernels/bias-gelu.ts derives it), on values from
 // -1e30 to 1e30 so tanh saturates at both ends.
 import { describe, expect, it } from 'vitest';
-import { biasGelu, biasGeluWidth } from '../../src/exec/bias-gelu.ts';
-import { BIAS_GELU_MODES, biasGeluCpu, biasGeluTolerance } from '../../src/exec/cpu-bias-gelu.ts';
-import { compareMatmul } from '../../src/exec/cpu-matmul.ts';
+import { biasGelu } from '../../src/exec/bias-gelu.ts';
 import { PipelineCache } from '../../src/gpu/pipelines.ts';
 import { nodeShaders } from '../../src/gpu/shaders-node.ts';
+import {
+  BIAS_GELU_MODES,
+  biasGeluCpu,
+  biasGeluTolerance,
+  biasGeluWidth,
+} from '../../src/kernels/bias-gelu.ts';
+import { compareMatmul } from '../../src/kernels/matmul.ts';
 import { prng as rng } from '../prng.ts';
 import { testContext } from './context.ts';
 

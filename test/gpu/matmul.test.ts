@@ -1,12 +1,17 @@
 // The matmul kernels (shaders/matmul-naive.wgsl, shaders/matmul-tiled.wgsl) against the CPU
 // oracle on odd shapes: bit for bit on small integers (every partial sum exact in f32), within
-// 2 gamma_K sum_k |a_ik b_kj| on random floats (src/exec/cpu-matmul.ts derives it).
+// 2 gamma_K sum_k |a_ik b_kj| on random floats (src/kernels/matmul.ts derives it).
 import { describe, expect, it } from 'vitest';
-import { compareMatmul, matmulCpu, matmulTolerance } from '../../src/exec/cpu-matmul.ts';
-import { MATMUL_KERNELS, matmul, measureFmaPeak } from '../../src/exec/matmul.ts';
+import { matmul, measureFmaPeak } from '../../src/exec/matmul.ts';
 import { PipelineCache } from '../../src/gpu/pipelines.ts';
 import { nodeShaders } from '../../src/gpu/shaders-node.ts';
 import { GpuTimer } from '../../src/gpu/timer.ts';
+import {
+  compareMatmul,
+  MATMUL_KERNELS,
+  matmulCpu,
+  matmulTolerance,
+} from '../../src/kernels/matmul.ts';
 import { prng as rng } from '../prng.ts';
 import { testContext } from './context.ts';
 

@@ -1,17 +1,17 @@
 // Paged attention on the GPU: ragged lengths across block boundaries (1, 15, 16, 17, 100 tokens
 // in blocks of 16), decode and prefill rows, MHA / GQA / MQA. The kernel reading a shuffled
 // block table must give the same bits as reading the same cache laid out contiguously, and
-// both must match the CPU's contiguous attention within the bound of cpu-attention.ts.
+// both must match the CPU's contiguous attention within the bound of src/kernels/attention.ts.
 import { describe, expect, it } from 'vitest';
+import { pagedAttention } from '../../src/exec/paged-attention.ts';
+import { PipelineCache } from '../../src/gpu/pipelines.ts';
+import { nodeShaders } from '../../src/gpu/shaders-node.ts';
 import {
   type AttentionShape,
   attentionCpu,
   type ContiguousKv,
   type QueryRow,
-} from '../../src/exec/cpu-attention.ts';
-import { pagedAttention } from '../../src/exec/paged-attention.ts';
-import { PipelineCache } from '../../src/gpu/pipelines.ts';
-import { nodeShaders } from '../../src/gpu/shaders-node.ts';
+} from '../../src/kernels/attention.ts';
 import { prng } from '../prng.ts';
 import { testContext } from './context.ts';
 

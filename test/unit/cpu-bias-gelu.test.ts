@@ -7,7 +7,7 @@ import {
   F32_MIN_NORMAL,
   geluF32,
   TANH_ABS_TOLERANCE,
-} from '../../src/exec/cpu-bias-gelu.ts';
+} from '../../src/kernels/bias-gelu.ts';
 
 describe('geluF32 (tanh approximation)', () => {
   it('hand values', () => {

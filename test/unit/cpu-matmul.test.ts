@@ -6,7 +6,7 @@ import {
   F32_UNIT_ROUNDOFF,
   matmulCpu,
   matmulTolerance,
-} from '../../src/exec/cpu-matmul.ts';
+} from '../../src/kernels/matmul.ts';
 
 describe('matmulCpu', () => {
   it('multiplies a 2x3 by a 3x2', () => {

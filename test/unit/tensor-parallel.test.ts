@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { cloneBuffers, interpret } from '../../src/exec/interpreter.ts';
 import { gatherTensor, layerInputs, scatterInputs } from '../../src/exec/shards.ts';
 import { layerReference } from '../../src/exec/tp-reference.ts';
-import { LAYOUTS, type LayerInfo, type Plan } from '../../src/plans/plan.ts';
+import { LAYOUTS, type LayerInfo, type Plan, type Region } from '../../src/plans/plan.ts';
 import {
   LAYOUT_COMMS,
   type TensorParallelSpec,
@@ -176,21 +176,25 @@ describe('validatePlan on kernel ops', () => {
     ...plan,
     steps: [{ ...first, kernels: [k as typeof kernel] }],
   });
+  const withOperand = (name: string, change: Partial<Region>) => ({
+    ...kernel,
+    operands: { ...kernel.operands, [name]: { ...(kernel.operands[name] as Region), ...change } },
+  });
 
   it('rejects a region whose size does not match the shape', () => {
-    expect(() => validatePlan(withKernel({ ...kernel, m: 5 }))).toThrow(
-      /a holds 16 elements, its shape needs 20/,
-    );
+    expect(() =>
+      validatePlan(withKernel({ ...kernel, params: { ...kernel.params, m: 5 } })),
+    ).toThrow(/a holds 16 elements, its shape needs 20/);
   });
   it('rejects an output over an input', () => {
-    expect(() =>
-      validatePlan(withKernel({ ...kernel, c: { ...kernel.c, buffer: 'send', offset: 0 } })),
-    ).toThrow(PlanError);
+    expect(() => validatePlan(withKernel(withOperand('c', { buffer: 'send', offset: 0 })))).toThrow(
+      PlanError,
+    );
   });
   it('rejects two kernels of a step writing the same range', () => {
     const p: Plan = {
       ...plan,
-      steps: [{ ...first, kernels: [kernel, { ...kernel, a: kernel.a }] }],
+      steps: [{ ...first, kernels: [kernel, { ...kernel }] }],
     };
     expect(() => validatePlan(p)).toThrow(/touch 0:recv/);
   });
@@ -200,7 +204,7 @@ describe('validatePlan on kernel ops', () => {
     );
   });
   it('rejects a region outside the rank buffer', () => {
-    expect(() => validatePlan(withKernel({ ...kernel, b: { ...kernel.b, offset: 1e6 } }))).toThrow(
+    expect(() => validatePlan(withKernel(withOperand('b', { offset: 1e6 })))).toThrow(
       /outside its/,
     );
   });

@@ -3,6 +3,7 @@
 // slowest rank's kernels (the sum of all on the local GPU). The Fleet Law's arithmetic.
 import { describe, expect, it } from 'vitest';
 import { switchFabric } from '../../src/fabric/topologies.ts';
+import { kernelFor } from '../../src/kernels/registry.ts';
 import { closedForm } from '../../src/model/closed-forms.ts';
 import { fleetLaw, scalingEfficiency } from '../../src/model/fleet-law.ts';
 import { type KernelSeconds, pricePlan } from '../../src/model/pricer.ts';
@@ -12,8 +13,9 @@ const link = { alpha_s: 2e-6, beta_Bps: 50e9 };
 const params = { alpha: link.alpha_s, beta: link.beta_Bps };
 const RATE = 1e12; // flop/s of the pretend device
 const GELU_S = 1e-6;
+// Matmuls at RATE (their flops from the registry), every other kernel GELU_S.
 const kernelSeconds: KernelSeconds = (op) =>
-  op.kernel === 'matmul' ? (2 * op.m * op.k * op.n) / RATE : GELU_S;
+  op.kernel === 'matmul' ? kernelFor(op.kernel).flops(op.params) / RATE : GELU_S;
 
 describe('tensor-parallel plans priced on a switch', () => {
   it.each([2, 4, 8])('row-parallel, %i ranks: k-slice matmul + ring AllReduce closed form', (n) => {

@@ -1,6 +1,9 @@
-// The CPU oracle of attention (shaders/attention.wgsl with attention-paged.wgsl): softmax(q k^T * scale) v per query
-// row and head, causal, grouped-query, computed in f64 from each sequence's contiguous keys and
-// values. The GPU's paged kernel must match it within the bound below.
+// The attention kernel (shaders/attention.wgsl): softmax(q k^T * scale) v per query row and head,
+// causal, grouped-query. Inside a plan (attention-arena.wgsl) it runs on one sequence's
+// contiguous Q, K, V, query row t at position t (a tensor-parallel layer); the serving decoder
+// runs the same shader through a paged KV cache (attention-paged.ts). Its CPU oracle computes in
+// f64 from each sequence's contiguous keys and values; the GPU must match it within the bound
+// below.
 //
 // Tolerance (f32, u = 2^-24, gamma_n = n u / (1 - n u)). A score s_t = scale (q . k_t) is off
 // by at most ds_t = gamma_d scale sum_i |q_i k_ti| + u |s_t|. Softmax moves each weight p_t by
@@ -9,7 +12,11 @@
 // and the two sums of n terms (gamma_n each). The output sum_t p_t v_t moves by
 //     tol = 2 (2 max_t ds_t + 16 u + 2 gamma_n) sum_t p_t |v_t|   (+ the smallest normal),
 // doubled for the second-order terms this leaves out.
-import { F32_UNIT_ROUNDOFF } from './cpu-matmul.ts';
+import { type Kernel, type KernelCall, operandValue, uniformWords } from './kernel.ts';
+import { F32_UNIT_ROUNDOFF } from './matmul.ts';
+
+/** Invocations of a workgroup: one workgroup per (query row, query head). */
+export const ATTENTION_WG = 64;
 
 export interface AttentionShape {
   readonly qHeads: number;
@@ -108,4 +115,87 @@ export function attentionCpu(
     }
   });
   return { out, tolerance };
+}
+
+/**
+ * An attention op's params: one sequence of `tokens` tokens, `heads` heads of `headDim` (MHA:
+ * as many KV heads as query heads). A type, not an interface, so that it is a KernelParams.
+ */
+export type AttentionParams = {
+  readonly tokens: number;
+  readonly heads: number;
+  readonly headDim: number;
+};
+
+/** The values as f32, without a copy when they already are. */
+export const f32 = (x: ArrayLike<number>): Float32Array =>
+  x instanceof Float32Array ? x : Float32Array.from(x);
+
+/** One sequence, token t attending to 0..t: the oracle and its tolerance, on `out`. */
+function oneSequence(p: AttentionParams, v: Parameters<Kernel['oracle']>[1]) {
+  const rows = Array.from({ length: p.tokens }, (_, pos) => ({ seq: 0, pos }));
+  const kv = {
+    keys: f32(operandValue(v, 'k')),
+    values: f32(operandValue(v, 'v')),
+    length: p.tokens,
+  };
+  const shape = { qHeads: p.heads, kvHeads: p.heads, headDim: p.headDim };
+  return attentionCpu(shape, [kv], rows, f32(operandValue(v, 'q')));
+}
+
+export const attentionKernel = {
+  name: 'attention',
+  title: 'softmax(Q K^T / sqrt(d)) V, causal',
+  params: ['tokens', 'heads', 'headDim'],
+  operands: ({ tokens, heads, headDim }) => {
+    const n = tokens * heads * headDim;
+    return [
+      { name: 'q', count: n, access: 'read' },
+      { name: 'k', count: n, access: 'read' },
+      { name: 'v', count: n, access: 'read' },
+      // Working space of tokens x heads x tokens: written and read back, not a result.
+      { name: 'scores', count: tokens * heads * tokens, access: 'scratch' },
+      { name: 'out', count: n, access: 'write' },
+    ];
+  },
+  oracle: (p, v) => ({ out: oneSequence(p, v).out }),
+  tolerance: (p, v) => ({ out: oneSequence(p, v).tolerance }),
+  // Causal: q . k and p v over t + 1 tokens for token t, 2 flops a multiply-add each.
+  flops: ({ tokens, heads, headDim }) => 4 * heads * headDim * ((tokens * (tokens + 1)) / 2),
+  bytes: ({ tokens, heads, headDim }) => 4 * 4 * tokens * heads * headDim,
+  arena: (p, at) => ({
+    program: {
+      label: 'attention (arena)',
+      shaders: ['attention-arena', 'attention'],
+      aliases: {},
+      constants: { WG: ATTENTION_WG },
+    },
+    // attention-arena.wgsl's Params: one sequence (one block of `tokens`), the scale, offsets.
+    uniform: uniformWords(
+      [p.heads, p.heads, p.headDim, 1, 1, p.tokens, 0, 0, at('q'), at('k'), at('v')].concat([
+        at('scores'),
+        at('out'),
+        0,
+        0,
+        0,
+      ]),
+      { 6: 1 / Math.sqrt(p.headDim) },
+    ),
+    workgroups: [p.heads, p.tokens, 1],
+  }),
+} satisfies Kernel<AttentionParams>;
+
+/** An attention task on `rank` over one sequence (q, k, v, out: [token][head][headDim]). */
+export function attentionOp<Place>(
+  rank: number,
+  operands: {
+    readonly q: Place;
+    readonly k: Place;
+    readonly v: Place;
+    readonly scores: Place;
+    readonly out: Place;
+  },
+  params: AttentionParams,
+): KernelCall<Place, AttentionParams> {
+  return { kind: 'kernel', kernel: 'attention', rank, operands, params };
 }

@@ -1,5 +1,11 @@
-// The CPU oracle of shaders/bias-gelu.wgsl: y = GeLU(x + bias[col]) over an M x N row-major
-// f32 matrix, each operation rounded to f32 (Math.fround) in the order the shader writes it:
+// The bias + GeLU kernel: y = GeLU(x + bias[col]) over an M x N row-major f32 matrix, fused in
+// one pass (shaders/bias-gelu.wgsl with bias-gelu-arena.wgsl inside a plan, or
+// bias-gelu-bindings.wgsl on buffers of their own): one read and one write of the activations
+// instead of two of each for separate bias and GeLU kernels, the whole point on a memory-bound
+// element-wise op. Pipeline constants switch either half off (bias only, GeLU only). vec4 lanes
+// when N % 4 == 0, scalar lanes otherwise; the grid is 2-D so any M x N fits the per-dimension
+// workgroup limit. Its CPU oracle rounds each operation to f32 (Math.fround) in the order the
+// shader writes it:
 //     z  = x + bias[col]
 //     u  = clamp(sqrt(2/pi) (z + 0.044715 ((z z) z)), -10, 10)
 //     y  = (0.5 z) (1 + tanh(u))
@@ -18,7 +24,16 @@
 // 6e-8), so no f32 evaluation of this formula, the CPU's included, knows y there to better than
 // about 0.5 |z| ulp(1); the bound says exactly that and no more.
 
-import { F32_UNIT_ROUNDOFF } from './cpu-matmul.ts';
+import {
+  type Kernel,
+  type KernelCall,
+  type KernelLaunch,
+  type KernelProgram,
+  type LaunchLimits,
+  operandValue,
+  uniformWords,
+} from './kernel.ts';
+import { F32_UNIT_ROUNDOFF } from './matmul.ts';
 
 export type BiasGeluMode = 'bias-gelu' | 'bias' | 'gelu';
 export const BIAS_GELU_MODES: readonly BiasGeluMode[] = ['bias-gelu', 'bias', 'gelu'];
@@ -127,4 +142,93 @@ export function biasGeluTolerance(
     }
   }
   return tol;
+}
+
+export const BIAS_GELU_WG = 64;
+
+/** Lanes per invocation: 4 (vec4f) when every row is whole vec4s, else 1. */
+export function biasGeluWidth(n: number): 1 | 4 {
+  return n % 4 === 0 ? 4 : 1;
+}
+
+/** Workgroups (x, y) for `lanes` invocations of BIAS_GELU_WG, x capped at `maxPerDim`. */
+export function biasGeluGrid(lanes: number, maxPerDim: number): [number, number] {
+  const groups = Math.ceil(lanes / BIAS_GELU_WG);
+  const x = Math.max(1, Math.min(groups, maxPerDim));
+  return [x, Math.ceil(groups / x)];
+}
+
+/** The program of `mode` on lanes of `width`, in one arena (a plan) or on buffers of their own. */
+export function biasGeluProgram(
+  mode: BiasGeluMode,
+  width: 1 | 4,
+  binding: 'arena' | 'buffers',
+): KernelProgram {
+  return {
+    label: binding === 'arena' ? `bias-gelu x${width} (arena)` : `bias-gelu ${mode} x${width}`,
+    shaders: [binding === 'arena' ? 'bias-gelu-arena' : 'bias-gelu-bindings', 'bias-gelu'],
+    aliases: { Lane: width === 4 ? 'vec4f' : 'f32' },
+    constants: {
+      WG: BIAS_GELU_WG,
+      HAS_BIAS: modeHasBias(mode) ? 1 : 0,
+      HAS_GELU: modeHasGelu(mode) ? 1 : 0,
+    },
+  };
+}
+
+/** A bias-gelu op's params (a type, not an interface, so that it is a KernelParams record). */
+export type BiasGeluParams = { readonly m: number; readonly n: number };
+
+function launch(
+  { m, n }: BiasGeluParams,
+  width: 1 | 4,
+  binding: 'arena' | 'buffers',
+  offsets: readonly number[],
+  limits: LaunchLimits,
+): KernelLaunch {
+  const lanes = (m * n) / width;
+  const [x, y] = biasGeluGrid(lanes, limits.maxComputeWorkgroupsPerDimension);
+  return {
+    program: biasGeluProgram('bias-gelu', width, binding),
+    // bias-gelu-*.wgsl's Dims: lanes of the matrix and of a row, then (arena) lane offsets.
+    uniform: uniformWords([lanes, n / width, 0, 0, ...offsets]),
+    workgroups: [x, y, 1],
+  };
+}
+
+export const biasGeluKernel = {
+  name: 'bias-gelu',
+  title: 'y = GeLU(x + bias)',
+  params: ['m', 'n'],
+  operands: ({ m, n }) => [
+    { name: 'x', count: m * n, access: 'read' },
+    { name: 'bias', count: n, access: 'read' },
+    // Element-wise: each lane reads then writes only its own element, so y may be x itself.
+    { name: 'y', count: m * n, access: 'write', inPlaceOf: 'x' },
+  ],
+  oracle: ({ m, n }, v) => ({
+    y: biasGeluCpu(operandValue(v, 'x'), operandValue(v, 'bias'), m, n),
+  }),
+  tolerance: ({ m, n }, v) => ({
+    y: biasGeluTolerance(operandValue(v, 'x'), operandValue(v, 'bias'), m, n),
+  }),
+  flops: (_p: BiasGeluParams) => 0,
+  bytes: ({ m, n }) => 4 * (2 * m * n + n),
+  arena: (p, at, limits) => {
+    // vec4 lanes when each row is whole vec4s and every region starts on one.
+    const width =
+      biasGeluWidth(p.n) === 4 && ['x', 'bias', 'y'].every((o) => at(o) % 4 === 0) ? 4 : 1;
+    const offsets = [at('x') / width, at('bias') / width, at('y') / width, 0];
+    return launch(p, width, 'arena', offsets, limits);
+  },
+  buffers: (p, limits) => launch(p, biasGeluWidth(p.n), 'buffers', [], limits),
+} satisfies Kernel<BiasGeluParams>;
+
+/** A bias + GeLU task on `rank`: y = GeLU(x + bias[col]), x and y m x n (y may be x). */
+export function biasGeluOp<Place>(
+  rank: number,
+  operands: { readonly x: Place; readonly bias: Place; readonly y: Place },
+  params: BiasGeluParams,
+): KernelCall<Place, BiasGeluParams> {
+  return { kind: 'kernel', kernel: 'bias-gelu', rank, operands, params };
 }
