@@ -1,6 +1,7 @@
 // Tensor-parallel layers as plans (Megatron-LM, Shoeybi et al. 2019): a layer's weights split
 // across ranks, each rank's matmuls as kernel ops on its own shards, the partial results
-// carried by a collective from the registry, embedded step for step. The executor, the
+// carried by a collective from the registry, embedded after them (src/plans/combinators.ts:
+// the layer is a graph, each task with the dependencies its data needs). The executor, the
 // interpreter, the pricer and the view read these plans as they read a collective's.
 //
 //   column  Y = X W, W (k x n) split by columns: rank r computes Y_r = X W_r (m x n/N), no
@@ -23,6 +24,10 @@ import { attentionOp } from '../kernels/attention.ts';
 import { biasGeluOp } from '../kernels/bias-gelu.ts';
 import { matmulOp } from '../kernels/matmul.ts';
 import { ranksOf, region } from './build.ts';
+import { type BufferPlace, embed } from './combinators.ts';
+import { graphOf } from './from-steps.ts';
+import type { Graph } from './graph.ts';
+import { GraphBuilder } from './graph-builder.ts';
 import {
   type BufferName,
   type Collective,
@@ -31,13 +36,12 @@ import {
   LAYOUTS,
   type LayerInfo,
   type Layout,
-  type Op,
   type Plan,
   type Region,
   type Shard,
-  type Step,
 } from './plan.ts';
 import { ALGORITHMS } from './registry.ts';
+import { planOf } from './to-steps.ts';
 
 export type TpComm = 'none' | 'allgather' | 'allreduce' | 'reducescatter';
 
@@ -129,21 +133,13 @@ function checkSpec(spec: TensorParallelSpec): Required<TensorParallelSpec> {
   return { layout, ranks: p, m, k, n, comm, algorithm };
 }
 
-/** Places the collective's buffers after `base` elements of each buffer of each rank. */
-function shift(g: Region, base: Readonly<Record<BufferName, number>>): Region {
-  return { ...g, offset: g.offset + base[g.buffer] };
-}
-
-function shiftOp(op: Op, base: Readonly<Record<BufferName, number>>): Op {
-  return {
-    ...op,
-    src: { ...op.src, offset: op.src.offset + base[op.src.buffer] },
-    dst: { ...op.dst, offset: op.dst.offset + base[op.dst.buffer] },
-  };
-}
-
-/** A tensor-parallel layer as a plan. RangeError (naming value and limit) for bad shapes. */
+/** A tensor-parallel layer as a plan, its graph's waves as steps (see tensorParallelGraph). */
 export function tensorParallel(spec: TensorParallelSpec): Plan {
+  return planOf(tensorParallelGraph(spec));
+}
+
+/** A tensor-parallel layer as a graph. RangeError (naming value and limit) for bad shapes. */
+export function tensorParallelGraph(spec: TensorParallelSpec): Graph {
   const s = checkSpec(spec);
   const { layout, ranks: p, m, k, n, comm } = s;
   const all = ranksOf(p);
@@ -289,7 +285,12 @@ export function tensorParallel(spec: TensorParallelSpec): Plan {
 
   // The collective, built in place on the last matmul's output, and moved behind recvBase.
   const outCount = out.rows * out.cols;
-  const base = { send: sendEnd, recv: recvBase };
+  // The collective works in each buffer past what the layer keeps there.
+  const base: Readonly<Record<BufferName, BufferPlace>> = {
+    send: { name: 'send', offset: sendEnd },
+    recv: { name: 'recv', offset: recvBase },
+  };
+  const shift = (g: Region): Region => ({ ...g, offset: base[g.buffer].offset + g.offset });
   let collective: Plan | null = null;
   if (comm !== 'none') {
     const build = ALGORITHMS[comm as Collective][
@@ -307,7 +308,7 @@ export function tensorParallel(spec: TensorParallelSpec): Plan {
   }
   // Where rank r's last matmul writes: the collective's input region for r, or its own spot.
   const lastC = (r: number): Region =>
-    collective ? shift(collective.input[r] as Region, base) : region('recv', recvBase, outCount);
+    collective ? shift(collective.input[r] as Region) : region('recv', recvBase, outCount);
   kernels.push({
     phase: layout === 'mlp' ? 'matmul H W2' : layout === 'attention' ? 'matmul A Wo' : 'matmul X W',
     of: (rank) =>
@@ -319,9 +320,7 @@ export function tensorParallel(spec: TensorParallelSpec): Plan {
   });
 
   // The result's shards after the last step.
-  const output = all.map((r) =>
-    collective ? shift(collective.output[r] as Region, base) : lastC(r),
-  );
+  const output = all.map((r) => (collective ? shift(collective.output[r] as Region) : lastC(r)));
   for (const r of all) {
     if (comm === 'none') {
       shards.push({
@@ -371,14 +370,6 @@ export function tensorParallel(spec: TensorParallelSpec): Plan {
     }
   }
 
-  const steps: Step[] = kernels.map(({ phase, of }) => ({
-    phase,
-    ops: [],
-    kernels: all.flatMap((r) => of(r)),
-  }));
-  for (const st of collective?.steps ?? []) {
-    steps.push({ phase: st.phase, ops: st.ops.map((op) => shiftOp(op, base)) });
-  }
   const layer: LayerInfo = {
     layout,
     m,
@@ -390,22 +381,20 @@ export function tensorParallel(spec: TensorParallelSpec): Plan {
     inputs,
     result,
   };
-  return {
-    collective: 'tensor-parallel',
-    algorithm: layout,
-    ranks: p,
-    count: outCount,
-    dtype: 'float',
-    redop: 'sum',
-    root: 0,
-    inPlace: true,
-    sizes: {
-      send: all.map((r) => sendEnd + (collective?.sizes.send[r] ?? 0)),
-      recv: all.map((r) => recvBase + (collective?.sizes.recv[r] ?? outCount)),
-    },
-    input: all.map(() => region('send', 0, sendEnd)),
+  // The layer as a graph: each phase's kernels, then the collective embedded past the layer's
+  // own data; the builder gives every task the dependencies its data needs.
+  const host = new GraphBuilder(p, 'float', 'sum');
+  for (const r of all) {
+    host.buffer(r, 'send', sendEnd + (collective?.sizes.send[r] ?? 0));
+    host.buffer(r, 'recv', recvBase + (collective?.sizes.recv[r] ?? outCount));
+  }
+  for (const { phase, of } of kernels) {
+    for (const kernel of all.flatMap((r) => of(r))) host.kernel({ kernel, label: phase });
+  }
+  if (collective) embed(host, graphOf(collective), { buffers: base });
+  return host.build(
+    { kind: 'tensor-parallel', algorithm: layout, layer },
+    all.map(() => region('send', 0, sendEnd)),
     output,
-    steps,
-    layer,
-  };
+  );
 }
