@@ -2,10 +2,12 @@
 // semantics of every plan and the oracle of the GPU executor (validatePlan guarantees that the
 // op order inside a step does not matter, so both compute the same bits).
 
+import type { KernelCall } from '../kernels/kernel.ts';
 import { kernelFor } from '../kernels/registry.ts';
 import { DTYPE_INFO, type ElementArray } from '../plans/dtype.ts';
 import { applyElementwise } from '../plans/elementwise.ts';
-import type { BufferName, KernelOp, Plan, Region } from '../plans/plan.ts';
+import type { BufferName, Plan } from '../plans/plan.ts';
+import type { RegionLike } from '../plans/validate.ts';
 
 /** Each rank's buffers: buffers[rank].send, buffers[rank].recv. */
 export type RankBuffers = Record<BufferName, ElementArray>[];
@@ -63,12 +65,15 @@ export function interpret(
  * tests compare a plan with kernels within those oracles' tolerances, bit for bit only on
  * integer data. Scratch operands are left as they were: working space, not results.
  */
-export function runKernel(op: KernelOp, own: RankBuffers[number]): void {
-  const view = (g: Region) => own[g.buffer].subarray(g.offset, g.offset + g.count);
+export function runKernel<G extends RegionLike>(
+  op: KernelCall<G>,
+  own: Readonly<Record<string, ElementArray>>,
+): void {
+  const view = (g: G) => (own[g.buffer] as ElementArray).subarray(g.offset, g.offset + g.count);
   const inputs: Record<string, ElementArray> = {};
   for (const [name, g] of Object.entries(op.operands)) inputs[name] = view(g);
   const results = kernelFor(op.kernel).oracle(op.params, inputs);
   for (const [name, values] of Object.entries(results)) {
-    view(op.operands[name] as Region).set(values);
+    view(op.operands[name] as G).set(values);
   }
 }

@@ -1,8 +1,7 @@
 // What a task reads and writes, as element ranges of numbered buffers: the one description of
 // a task's memory that building dependencies, validating hazards and the interpreter share.
 
-import type { BufferSpec, GraphPlace, Task } from './graph.ts';
-import type { KernelOp } from './plan.ts';
+import type { BufferSpec, GraphKernel, GraphPlace, Task } from './graph.ts';
 import { kernelOperands } from './validate.ts';
 
 export interface Access {
@@ -99,7 +98,7 @@ export class Accesses {
     return this;
   }
 
-  kernel(rank: number, op: KernelOp): this {
+  kernel(rank: number, op: GraphKernel): this {
     this.length = 0;
     const operands = kernelOperands(op);
     for (const write of [false, true]) {

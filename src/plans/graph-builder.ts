@@ -12,6 +12,7 @@ import type { Dtype, RedOp } from './dtype.ts';
 import type {
   BufferSpec,
   Graph,
+  GraphKernel,
   GraphPlace,
   GraphRegion,
   KernelTask,
@@ -20,7 +21,6 @@ import type {
   Stream,
   Task,
 } from './graph.ts';
-import type { KernelOp } from './plan.ts';
 import { Scoreboard } from './scoreboard.ts';
 
 export interface MoveSpec {
@@ -36,7 +36,7 @@ export interface MoveSpec {
 }
 
 export interface KernelSpec {
-  readonly kernel: KernelOp;
+  readonly kernel: GraphKernel;
   readonly label: string;
   /** Default: compute. */
   readonly stream?: Stream;

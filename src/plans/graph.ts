@@ -12,8 +12,10 @@
 //
 // Streams are resources, not orderings: correctness comes from `deps` alone. The pricer runs a
 // rank's compute stream one kernel at a time and lets its comm stream overlap it.
+
+import type { KernelCall } from '../kernels/kernel.ts';
 import type { Dtype, RedOp } from './dtype.ts';
-import type { Collective, KernelOp, LayerInfo } from './plan.ts';
+import type { Collective, LayerInfo } from './plan.ts';
 
 export const STREAMS = ['compute', 'comm'] as const;
 export type Stream = (typeof STREAMS)[number];
@@ -64,10 +66,13 @@ export interface MoveTask extends TaskBase {
   readonly chunk: number;
 }
 
+/** A kernel call on regions of one rank's named buffers. */
+export type GraphKernel = KernelCall<GraphRegion>;
+
 export interface KernelTask extends TaskBase {
   readonly kind: 'kernel';
   /** The kernel and its operands, all regions of buffers of `rank`. */
-  readonly kernel: KernelOp;
+  readonly kernel: GraphKernel;
 }
 
 export type Task = MoveTask | KernelTask;

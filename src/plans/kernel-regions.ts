@@ -1,27 +1,14 @@
-// A kernel op with its operands moved: every region-valued field (top level, or in one nested
-// record of operands) passed through `place`, every other field (shapes, params, the rank)
-// kept. Embedding and packing move kernels between ranks and buffers with it.
-import type { GraphRegion } from './graph.ts';
-import type { KernelOp } from './plan.ts';
-
-function isRegion(v: unknown): v is GraphRegion {
-  return typeof v === 'object' && v !== null && 'buffer' in v && 'offset' in v && 'count' in v;
-}
+// A kernel call with its operands moved: each operand's region passed through `place`, the
+// kernel's params kept, the rank set. Embedding and packing move kernels between ranks and
+// buffers with it.
+import type { GraphKernel, GraphRegion } from './graph.ts';
 
 export function mapKernelRegions(
-  op: KernelOp,
+  op: GraphKernel,
   place: (g: GraphRegion) => GraphRegion,
   rank: number = op.rank,
-): KernelOp {
-  const out: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(op)) {
-    if (isRegion(value)) out[key] = place(value);
-    else if (typeof value === 'object' && value !== null && !Array.isArray(value)) {
-      out[key] = Object.fromEntries(
-        Object.entries(value).map(([k, v]) => [k, isRegion(v) ? place(v) : v]),
-      );
-    } else out[key] = value;
-  }
-  out.rank = rank;
-  return out as unknown as KernelOp;
+): GraphKernel {
+  const operands: Record<string, GraphRegion> = {};
+  for (const [name, g] of Object.entries(op.operands)) operands[name] = place(g);
+  return { ...op, rank, operands };
 }

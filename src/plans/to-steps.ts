@@ -5,7 +5,14 @@
 // what the graph computes.
 
 import { type Graph, waves } from './graph.ts';
-import { BUFFER_NAMES, type BufferName, type Op, type Plan, type Step } from './plan.ts';
+import {
+  BUFFER_NAMES,
+  type BufferName,
+  type Op,
+  type Plan,
+  type Region,
+  type Step,
+} from './plan.ts';
 
 function bufferName(name: string, where: string): BufferName {
   if (!(BUFFER_NAMES as readonly string[]).includes(name)) {
@@ -31,11 +38,15 @@ export function planOf(graph: Graph): Plan {
     for (const id of ids) {
       const t = graph.tasks[id];
       if (!t) continue;
+      const where = `task ${id}`;
       if (t.kind === 'kernel') {
-        kernels.push(t.kernel);
+        const operands: Record<string, Region> = {};
+        for (const [name, g] of Object.entries(t.kernel.operands)) {
+          operands[name] = { ...g, buffer: bufferName(g.buffer, `${where} ${name}`) };
+        }
+        kernels.push({ ...t.kernel, operands });
         continue;
       }
-      const where = `task ${id}`;
       ops.push({
         kind: t.op,
         src: { ...t.src, buffer: bufferName(t.src.buffer, where) },

@@ -2,7 +2,7 @@
 // hazard inside a step (no op reads or writes what another op of the same step writes). With
 // no hazards, running a step's ops one after another equals running them concurrently, which
 // is what lets the CPU interpreter be the exact oracle of the GPU executor.
-import type { AnyKernel, Operand } from '../kernels/kernel.ts';
+import type { AnyKernel, KernelCall, Operand } from '../kernels/kernel.ts';
 import { kernelFor } from '../kernels/registry.ts';
 import type { BufferName, KernelOp, Op, Plan, Region } from './plan.ts';
 
@@ -62,10 +62,19 @@ function rangesOf(ops: readonly Op[]): Range[] {
  * be exactly (in place). The region is missing where the op gives none (validatePlan rejects
  * that op); a kernel the registry does not have is a PlanError naming the ones it has.
  */
-export function kernelOperands(op: KernelOp): (Operand & { region: Region; write: boolean })[] {
+export function kernelOperands<G extends RegionLike = Region>(
+  op: KernelCall<G>,
+): (Operand & { region: G; write: boolean })[] {
   return registered(op.kernel)
     .operands(op.params)
-    .map((o) => ({ ...o, region: op.operands[o.name] as Region, write: o.access !== 'read' }));
+    .map((o) => ({ ...o, region: op.operands[o.name] as G, write: o.access !== 'read' }));
+}
+
+/** A region of a named buffer: a plan's (send or recv) or a graph's (any name). */
+export interface RegionLike {
+  readonly buffer: string;
+  readonly offset: number;
+  readonly count: number;
 }
 
 function registered(name: string): AnyKernel {
