@@ -59,18 +59,24 @@ export function graphOf(plan: Plan): Graph & { readonly stepOf: Int32Array } {
     const id = tasks.length;
     conflicts.length = 0;
     for (let i = 0; i < a.length; i++) {
-      const [buffer, start, end] = [a.buffer[i], a.start[i], a.end[i]] as number[];
+      const write = a.write[i] as boolean;
       board.access(
-        buffer as number,
-        start as number,
-        end as number,
+        a.buffer[i] as number,
+        a.start[i] as number,
+        a.end[i] as number,
         id,
-        a.write[i] as boolean,
+        write,
         conflicts,
       );
     }
     if (conflicts.length > 1) conflicts.sort((x, y) => x - y);
-    return conflicts.filter((c, i) => i === 0 || c !== conflicts[i - 1]);
+    // Drop repeats in place, then copy out exactly that many.
+    let kept = 0;
+    for (let i = 0; i < conflicts.length; i++) {
+      const c = conflicts[i] as number;
+      if (kept === 0 || c !== conflicts[kept - 1]) conflicts[kept++] = c;
+    }
+    return conflicts.slice(0, kept);
   };
   plan.steps.forEach((step, s) => {
     for (const op of step.ops) {
