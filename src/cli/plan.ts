@@ -125,9 +125,10 @@ function linkFigures(price: GraphPrice) {
     if (b > 0) used++;
     if (max < 0 || b > (price.link_bytes[max] as number)) max = i;
   });
+  const bytes = max < 0 ? 0 : (price.link_bytes[max] as number);
   return {
-    bytes_max_link: max < 0 ? 0 : (price.link_bytes[max] as number),
-    max_link: max < 0 ? null : (price.links[max] as string),
+    bytes_max_link: bytes,
+    max_link: bytes > 0 ? (price.links[max] as string) : null,
     links_used: used,
   };
 }
@@ -195,6 +196,8 @@ export function planReport(args: PlanArgs): PlanReport {
 }
 
 const label = (name: string) => `${name}:`.padEnd(15);
+/** '1 rank', '4 ranks'. */
+const many = (n: number, noun: string) => `${n} ${noun}${n === 1 ? '' : 's'}`;
 
 /** The report as the lines `fleetlab plan` prints. */
 export function planText(r: PlanReport, args: PlanArgs): string[] {
@@ -203,13 +206,13 @@ export function planText(r: PlanReport, args: PlanArgs): string[] {
     const place = args.spec.inPlace ? 'in place' : 'out of place';
     const root = r.root === undefined ? '' : `, root ${r.root}`;
     lines.push(
-      `plan: ${r.what}, ${r.ranks} ranks, count ${r.count} (${r.dtype}, ${formatBytes(r.bytes as number)}), ${place}${root}`,
+      `plan: ${r.what}, ${many(r.ranks, 'rank')}, count ${r.count} (${r.dtype}, ${formatBytes(r.bytes as number)}), ${place}${root}`,
     );
   } else {
     const { layout, m, k, n } = args.spec;
     const comm = (r.layer as { comm: { collective: string; algorithm: string } | null }).comm;
     lines.push(
-      `plan: tp ${layout}, ${r.ranks} ranks, X ${m} x ${k}, N2 ${n}, ` +
+      `plan: tp ${layout}, ${many(r.ranks, 'rank')}, X ${m} x ${k}, N2 ${n}, ` +
         `${comm ? `${comm.collective} ${comm.algorithm}` : 'no communication'}; ` +
         `kernels at ${formatSeconds(args.kernel_s)} each (--kernel-time)`,
     );
@@ -218,14 +221,16 @@ export function planText(r: PlanReport, args: PlanArgs): string[] {
   if (r.wave_text) lines.push(...r.wave_text);
   else lines.push(`(waves as text for up to ${MAX_TEXT_RANKS} ranks)`);
   lines.push(
-    `${label('tasks')}${r.tasks} (${r.moves} moves, ${r.kernels} kernels) in ${r.waves} waves`,
+    `${label('tasks')}${r.tasks} (${many(r.moves, 'move')}, ${many(r.kernels, 'kernel')}) in ${many(r.waves, 'wave')}`,
   );
   const busiest =
     r.max_link === null
       ? 'no link carries bytes'
-      : `busiest link ${r.max_link} carries ${formatBytes(r.bytes_max_link)}; ${r.links_used} links used`;
+      : `busiest link ${r.max_link} carries ${formatBytes(r.bytes_max_link)}; ${many(r.links_used, 'link')} used`;
   lines.push(`${label('bytes')}${formatBytes(r.bytes_moved)} moved; ${busiest}`);
-  lines.push(`${label('critical path')}${r.critical_path} tasks, ${formatSeconds(r.emulated_s)}`);
+  lines.push(
+    `${label('critical path')}${many(r.critical_path, 'task')}, ${formatSeconds(r.emulated_s)}`,
+  );
   lines.push(
     `${label('emulated')}${formatSeconds(r.emulated_s)} on ${r.fabric} (event-driven pricer)`,
   );

@@ -45,6 +45,13 @@ describe('fleetlab plan, text', () => {
     expect(tp.some((l) => l.startsWith('overlap:'))).toBe(true);
   });
 
+  it('a plan that moves nothing says so', async () => {
+    const lines = await plan('allreduce --ranks 1 --count 0');
+    expect(lines[0]).toBe('plan: allreduce ring, 1 rank, count 0 (float, 0 B), out of place');
+    expect(lines).toContain('bytes:         0 B moved; no link carries bytes');
+    expect(lines).toContain('emulated:      0 s on nvswitch (event-driven pricer)');
+  });
+
   it('above 16 ranks prints no waves, only the figures', async () => {
     const lines = await plan('allreduce --algo rhd --ranks 32 --count 1024');
     expect(lines.some((l) => l.startsWith('wave '))).toBe(false);
