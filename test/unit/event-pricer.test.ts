@@ -4,7 +4,7 @@
 // start early; what the step pricer cannot express: compute under comm, link sharing over
 // time, stragglers, one stream's kernels in a row, the critical path, bubble and overlap.
 import { describe, expect, it } from 'vitest';
-import { localFabric, ringFabric, switchFabric } from '../../src/fabric/topologies.ts';
+import { localFabric, ringFabric, switchFabric, torusFabric } from '../../src/fabric/topologies.ts';
 import {
   allGatherRing,
   allReduceRing,
@@ -350,6 +350,15 @@ describe('streams, links and time', () => {
     const q = 1000; // bytes of 250 floats
     expect(relativeError(p.end_s[0] as number, alpha_s + (2 * q) / beta_Bps)).toBeLessThan(1e-12);
     expect(relativeError(p.end_s[1] as number, alpha_s + (4 * q) / beta_Bps)).toBeLessThan(1e-12);
+  });
+
+  it('a multi-hop route costs its largest alpha once and its tightest link (cut-through)', () => {
+    const g = graph(16, [{ src: 0, dst: 10, count: 1000 }]);
+    const p = priceGraph(g, torusFabric(16, link));
+    expect(relativeError(p.total_s, move_s)).toBeLessThan(1e-12);
+    // Every link of the route carried the bytes, for the same seconds.
+    const used = [...p.link_bytes].filter((x) => x > 0);
+    expect(used).toEqual([b, b, b, b]);
   });
 
   it('reduces into one rank share its reducer after their bytes arrive', () => {
