@@ -52,7 +52,10 @@ export function graphOf(plan: Plan): Graph & { readonly stepOf: Int32Array } {
   const accesses = new Accesses(index);
   const conflicts: number[] = [];
   const tasks: Task[] = [];
-  const stepOf: number[] = [];
+  // Sized up front: a 1024-rank ring has two million tasks, too many to grow an array for.
+  let total = 0;
+  for (const step of plan.steps) total += step.ops.length + (step.kernels?.length ?? 0);
+  const stepOf = new Int32Array(total);
   // The dependencies of the task about to be listed, in an array of their exact size (a
   // 1024-rank ring has two million of them, so growing each by push would cost its GC time).
   const depsOf = (a: Accesses): number[] => {
@@ -94,7 +97,7 @@ export function graphOf(plan: Plan): Graph & { readonly stepOf: Int32Array } {
         op: op.kind,
         chunk: op.chunk,
       });
-      stepOf.push(s);
+      stepOf[tasks.length - 1] = s;
     }
     for (const kernel of step.kernels ?? []) {
       const deps = depsOf(accesses.kernel(kernel.rank, kernel));
@@ -108,7 +111,7 @@ export function graphOf(plan: Plan): Graph & { readonly stepOf: Int32Array } {
         label: step.phase,
         kernel,
       });
-      stepOf.push(s);
+      stepOf[id] = s;
     }
   });
   return {
@@ -120,6 +123,6 @@ export function graphOf(plan: Plan): Graph & { readonly stepOf: Int32Array } {
     input: plan.input,
     output: plan.output,
     info: infoOf(plan),
-    stepOf: Int32Array.from(stepOf),
+    stepOf,
   };
 }
