@@ -112,6 +112,28 @@ describe('lock-step plans price as their closed forms where the step pricer does
     expect(relativeError(got.total_s, allReduceTree(2, 1e6, model).time)).toBeLessThan(1e-12);
   });
 
+  it.each([4, 8, 16, 64])(
+    'binomial tree AllReduce of %i ranks: its reduce half as the steps, its broadcast half later',
+    (n) => {
+      // The reduce half is a chain into rank 0 (each reduce needs the one before), as the steps.
+      // The broadcast half's sends of one rank read the same data and wait for nothing between
+      // them, so they go at once and share the sender's uplink (see the broadcast test below).
+      const p = treeAllReducePlan(n, 250_000);
+      const g = graphOf(p);
+      validateGraph(g);
+      const priced = priceGraph(g, switchFabric(n, link, { gamma_s_per_B }));
+      const levels = Math.log2(n);
+      let reduced = 0;
+      g.tasks.forEach((t) => {
+        if ((g.stepOf[t.id] as number) < levels)
+          reduced = Math.max(reduced, priced.end_s[t.id] as number);
+      });
+      const hop = alpha_s + 1e6 / beta_Bps;
+      expect(relativeError(reduced, levels * (hop + 1e6 * gamma_s_per_B))).toBeLessThan(1e-12);
+      expect(priced.total_s).toBeGreaterThan(allReduceTree(n, 1e6, model).time);
+    },
+  );
+
   it('the builders’ ring plans, in place, on a uniform ring and switch', () => {
     const builders = [
       [ringAllReduce, allReduceRing],
