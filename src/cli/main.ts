@@ -5,6 +5,7 @@ import { UsageError } from './args.ts';
 import { BENCH_USAGE, runBench } from './bench.ts';
 import { CALIBRATE_USAGE, runCalibrate } from './calibrate.ts';
 import { MODEL_USAGE, runModel } from './model.ts';
+import { PLAN_USAGE, runPlan } from './plan.ts';
 import { runServe, SERVE_USAGE } from './serve.ts';
 import { runTp, TP_USAGE } from './tp.ts';
 
@@ -15,6 +16,8 @@ commands:
   calibrate   measure the memory roofline, the step kernel (copy, reduce) and dispatch latency
   model       the textbook's closed-form time of a collective or a message, or 'model
               kvcache': KV bytes per token and in total (no GPU)
+  plan        a plan as text (who sends which chunk to whom, wave by wave), its tasks, bytes,
+              critical path and emulated time beside the closed form, at any size (no GPU)
   serve       a seeded workload served by a small decoder on this GPU (paged KV cache,
               static or continuous batching): TTFT, TPOT, tokens/s, KV utilization
   tp          a tensor-parallel layer (column, row, MLP) across simulated ranks: checked,
@@ -28,6 +31,7 @@ const COMMANDS: Readonly<Record<string, { usage: string; run: Run }>> = {
   bench: { usage: BENCH_USAGE, run: runBench },
   calibrate: { usage: CALIBRATE_USAGE, run: runCalibrate },
   model: { usage: MODEL_USAGE, run: runModel },
+  plan: { usage: PLAN_USAGE, run: runPlan },
   serve: { usage: SERVE_USAGE, run: runServe },
   tp: { usage: TP_USAGE, run: runTp },
 };

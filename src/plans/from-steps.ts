@@ -64,7 +64,10 @@ function union(a: readonly number[], b: readonly number[]): number[] {
 export function graphOf(plan: Plan): Graph & { readonly stepOf: Int32Array } {
   const builder = new GraphBuilder(plan.ranks, plan.dtype, plan.redop);
   for (const b of buffersOf(plan)) builder.buffer(b.rank, b.name, b.count, b.dtype);
-  const stepOf: number[] = [];
+  // Sized up front: a 1024-rank ring has two million tasks, too many to grow an array for.
+  let total = 0;
+  for (const step of plan.steps) total += step.ops.length + (step.kernels?.length ?? 0);
+  const stepOf = new Int32Array(total);
   // The tasks of the latest step that touched each rank, and of this step so far.
   const last: number[][] = Array.from({ length: plan.ranks }, () => []);
   plan.steps.forEach((step, s) => {
@@ -86,15 +89,15 @@ export function graphOf(plan: Plan): Graph & { readonly stepOf: Int32Array } {
       );
       touch(src.rank, id);
       if (dst.rank !== src.rank) touch(dst.rank, id);
-      stepOf.push(s);
+      stepOf[id] = s;
     }
     for (const kernel of step.kernels ?? []) {
       const id = builder.kernel({ kernel, label: step.phase }, last[kernel.rank]);
       touch(kernel.rank, id);
-      stepOf.push(s);
+      stepOf[id] = s;
     }
     for (const [rank, ids] of now) last[rank] = ids;
   });
   const graph = builder.build(infoOf(plan), plan.input, plan.output);
-  return { ...graph, stepOf: Int32Array.from(stepOf) };
+  return { ...graph, stepOf };
 }

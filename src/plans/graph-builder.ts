@@ -176,7 +176,13 @@ export class GraphBuilder {
       out.push(d);
     }
     if (out.length > 1) out.sort((x, y) => x - y);
-    return out.filter((d, i) => i === 0 || d !== out[i - 1]);
+    // Drop repeats in place, then copy out exactly that many.
+    let kept = 0;
+    for (let i = 0; i < out.length; i++) {
+      const d = out[i] as number;
+      if (kept === 0 || d !== out[kept - 1]) out[kept++] = d;
+    }
+    return out.slice(0, kept);
   }
 
   build(info: PlanInfo, input: readonly GraphRegion[], output: readonly GraphRegion[]): Graph {

@@ -39,77 +39,118 @@ function checkBuffers(graph: Graph): BufferIndex {
   return new BufferIndex(ranks, graph.buffers);
 }
 
+/**
+ * Where a check failed: "task 7 (reduce-scatter) src". Built only for the message of an error:
+ * a graph of millions of tasks passes through here, and a string per check is most of the work.
+ */
+type Where = (task: number, label: string, what: string) => string;
+const atTask: Where = (task, label, what) => `task ${task} (${label})${what ? ` ${what}` : ''}`;
+const atRegion: Where = (_, label) => label;
+
 function checkRange(
   index: BufferIndex,
-  where: string,
+  where: Where,
+  task: number,
+  label: string,
+  what: string,
   rank: number,
   buffer: string,
   offset: number,
   count: number,
 ): void {
   if (!Number.isInteger(rank) || rank < 0 || rank >= index.ranks) {
-    throw new PlanError(`${where}: rank ${rank} is outside 0..${index.ranks - 1}`);
+    throw new PlanError(
+      `${where(task, label, what)}: rank ${rank} is outside 0..${index.ranks - 1}`,
+    );
   }
   if (!Number.isSafeInteger(count) || count < 0) {
-    throw new PlanError(`${where}: count ${count} must be a whole number >= 0`);
+    throw new PlanError(`${where(task, label, what)}: count ${count} must be a whole number >= 0`);
   }
   const size = index.size(rank, buffer);
-  if (size < 0) throw new PlanError(`${where}: rank ${rank} has no buffer '${buffer}'`);
+  if (size < 0) {
+    throw new PlanError(`${where(task, label, what)}: rank ${rank} has no buffer '${buffer}'`);
+  }
   if (!Number.isSafeInteger(offset) || offset < 0 || offset + count > size) {
     throw new PlanError(
-      `${where}: ${buffer}[${offset}..${offset + count}) of rank ${rank} is outside its ${size} elements`,
+      `${where(task, label, what)}: ${buffer}[${offset}..${offset + count}) of rank ${rank} is outside its ${size} elements`,
     );
   }
 }
 
 function checkTask(graph: Graph, index: BufferIndex, task: Task, i: number): void {
-  const where = `task ${i} (${task.label})`;
-  if (task.id !== i) throw new PlanError(`${where}: id ${task.id} is not its position ${i}`);
+  if (task.id !== i)
+    throw new PlanError(`${atTask(i, task.label, '')}: id ${task.id} is not its position ${i}`);
   if (!(STREAMS as readonly string[]).includes(task.stream)) {
-    throw new PlanError(`${where}: stream '${task.stream}' is not one of ${STREAMS.join(', ')}`);
+    throw new PlanError(
+      `${atTask(i, task.label, '')}: stream '${task.stream}' is not one of ${STREAMS.join(', ')}`,
+    );
   }
   let last = -1;
   for (const d of task.deps) {
     if (!Number.isInteger(d) || d < 0 || d >= i) {
-      throw new PlanError(`${where}: depends on task ${d}, which is not an earlier task`);
+      throw new PlanError(
+        `${atTask(i, task.label, '')}: depends on task ${d}, which is not an earlier task`,
+      );
     }
-    if (d <= last) throw new PlanError(`${where}: dependencies must be sorted, without repeats`);
+    if (d <= last)
+      throw new PlanError(
+        `${atTask(i, task.label, '')}: dependencies must be sorted, without repeats`,
+      );
     last = d;
   }
   if (task.kind === 'move') {
     if (task.op !== 'copy' && task.op !== 'reduce') {
-      throw new PlanError(`${where}: op '${task.op}' is neither copy nor reduce`);
+      throw new PlanError(
+        `${atTask(i, task.label, '')}: op '${task.op}' is neither copy nor reduce`,
+      );
     }
-    checkRange(index, `${where} src`, task.src.rank, task.src.buffer, task.src.offset, task.count);
-    checkRange(index, `${where} dst`, task.dst.rank, task.dst.buffer, task.dst.offset, task.count);
+    const { src, dst, count, label } = task;
+    checkRange(index, atTask, i, label, 'src', src.rank, src.buffer, src.offset, count);
+    checkRange(index, atTask, i, label, 'dst', dst.rank, dst.buffer, dst.offset, count);
     if (task.rank !== task.src.rank && task.rank !== task.dst.rank) {
-      throw new PlanError(`${where}: rank ${task.rank} is neither end of the move`);
+      throw new PlanError(
+        `${atTask(i, task.label, '')}: rank ${task.rank} is neither end of the move`,
+      );
     }
     const srcType = graph.buffers[index.index(task.src.rank, task.src.buffer)]?.dtype;
     const dstType = graph.buffers[index.index(task.dst.rank, task.dst.buffer)]?.dtype;
     if (srcType !== graph.dtype || dstType !== graph.dtype) {
       throw new PlanError(
-        `${where}: moves ${srcType} to ${dstType}, the graph moves ${graph.dtype}`,
+        `${atTask(i, task.label, '')}: moves ${srcType} to ${dstType}, the graph moves ${graph.dtype}`,
       );
     }
     return;
   }
   const op = task.kernel;
   if (op.rank !== task.rank) {
-    throw new PlanError(`${where}: its kernel runs on rank ${op.rank}, the task on ${task.rank}`);
+    throw new PlanError(
+      `${atTask(i, task.label, '')}: its kernel runs on rank ${op.rank}, the task on ${task.rank}`,
+    );
   }
   const operands = kernelOperands(op);
   for (const { name, region, count } of operands) {
-    if (!region) throw new PlanError(`${where}: ${op.kernel} is given no ${name}`);
+    if (!region) {
+      throw new PlanError(`${atTask(i, task.label, '')}: ${op.kernel} is given no ${name}`);
+    }
     if (region.count !== count) {
       throw new PlanError(
-        `${where}: ${op.kernel} ${name} holds ${region.count} elements, its shape needs ${count}`,
+        `${atTask(i, task.label, '')}: ${op.kernel} ${name} holds ${region.count} elements, its shape needs ${count}`,
       );
     }
-    checkRange(index, `${where} ${name}`, task.rank, region.buffer, region.offset, region.count);
+    checkRange(
+      index,
+      atTask,
+      i,
+      task.label,
+      name,
+      task.rank,
+      region.buffer,
+      region.offset,
+      region.count,
+    );
     const b = graph.buffers[index.index(task.rank, region.buffer)];
     if (b?.dtype !== 'float')
-      throw new PlanError(`${where}: kernels run on float, not ${b?.dtype}`);
+      throw new PlanError(`${atTask(i, task.label, '')}: kernels run on float, not ${b?.dtype}`);
   }
 }
 
@@ -153,7 +194,7 @@ export function validateGraph(graph: Graph): void {
       throw new PlanError(`${side} lists ${regions.length} ranks, not ${graph.ranks}`);
     }
     regions.forEach((g, r) => {
-      checkRange(index, `${side} of rank ${r}`, r, g.buffer, g.offset, g.count);
+      checkRange(index, atRegion, r, `${side} of rank ${r}`, '', r, g.buffer, g.offset, g.count);
     });
   }
   graph.tasks.forEach((task, i) => {

@@ -1,0 +1,270 @@
+// `fleetlab plan`: a plan as data, read without a GPU. It builds the plan (a collective's
+// builder or a tensor-parallel layer), lists it as a graph of tasks (graphOf), validates the
+// graph, prices it with the event-driven pricer on a fabric preset and sets the closed form
+// beside it, timing each stage: the same path a fleet-sized plan takes before any GPU sees it.
+import { writeFileSync } from 'node:fs';
+import { closedForm } from '../model/closed-forms.ts';
+import { type GraphPrice, priceGraph } from '../model/event-pricer.ts';
+import { formatBandwidth, formatBytes, formatSeconds } from '../model/units.ts';
+import { DTYPE_INFO } from '../plans/dtype.ts';
+import { graphOf } from '../plans/from-steps.ts';
+import { type Graph, waveOf } from '../plans/graph.ts';
+import type { Plan } from '../plans/plan.ts';
+import { builderFor } from '../plans/registry.ts';
+import { tensorParallel } from '../plans/tensor-parallel.ts';
+import { validateGraph } from '../plans/validate-graph.ts';
+import { MAX_TEXT_RANKS, type PlanArgs, parsePlanArgs } from './plan-args.ts';
+import { waveLines } from './plan-text.ts';
+
+export { PLAN_USAGE } from './plan-args.ts';
+
+/** Every figure `fleetlab plan` prints, as its JSON carries them (seconds, bytes). */
+export interface PlanReport {
+  readonly command: 'plan';
+  readonly what: string;
+  readonly collective: string;
+  readonly algorithm: string;
+  readonly ranks: number;
+  readonly fabric: string;
+  readonly link: { readonly alpha_s: number; readonly beta_Bps: number };
+  readonly tasks: number;
+  readonly moves: number;
+  readonly kernels: number;
+  readonly waves: number;
+  /** Bytes of every move (a byte crossing two links counts once). */
+  readonly bytes_moved: number;
+  readonly bytes_max_link: number;
+  readonly max_link: string | null;
+  readonly links_used: number;
+  /** Tasks on the critical path, first to last. */
+  readonly critical_path: number;
+  readonly critical_path_ids: readonly number[];
+  readonly emulated_s: number;
+  /** The closed form on the preset's bottleneck link; null where there is none. */
+  readonly analytic_s: number | null;
+  readonly comm_s: number;
+  readonly hidden_comm_s: number;
+  readonly overlap: number;
+  readonly bubble_s: number;
+  /** Building: the builder's steps (steps_s) and listing them as a graph (graph_s). */
+  readonly build_s: number;
+  readonly steps_s: number;
+  readonly graph_s: number;
+  readonly validate_s: number;
+  readonly price_s: number;
+  /** The process's resident memory after pricing. */
+  readonly rss_bytes: number;
+  readonly wave_text?: readonly string[];
+  readonly [extra: string]: unknown;
+}
+
+const seconds = (t0: number, t1: number) => (t1 - t0) / 1e3;
+
+/**
+ * The plan of `args`, what its header says, and its analytic face from its graph: the closed
+ * form of a collective; for a layer (Fleet Law's face) the busiest rank's kernels one after
+ * another, then the closed form of its collective over the layer's result.
+ */
+function build(args: PlanArgs): {
+  plan: Plan;
+  fields: Pick<PlanReport, 'what' | 'collective' | 'algorithm'> & Record<string, unknown>;
+  analytic: (graph: Graph) => number | null;
+} {
+  const link = { alpha: args.preset.link.alpha_s, beta: args.preset.link.beta_Bps };
+  if (args.kind === 'collective') {
+    const { spec, collective, algorithm } = args;
+    const plan = builderFor(collective, algorithm)(spec);
+    const bytes = spec.count * DTYPE_INFO[spec.dtype].bytes;
+    let analytic_s: number | null = null;
+    try {
+      analytic_s = closedForm(collective, algorithm, spec.ranks, bytes, link).time;
+    } catch (e) {
+      if (!(e instanceof RangeError)) throw e;
+    }
+    const fields = {
+      what: `${collective} ${algorithm}`,
+      collective,
+      algorithm,
+      count: spec.count,
+      dtype: spec.dtype,
+      bytes,
+      in_place: spec.inPlace,
+      ...(collective === 'broadcast' || collective === 'reduce' ? { root: spec.root } : {}),
+    };
+    return { plan, fields, analytic: () => analytic_s };
+  }
+  const plan = tensorParallel(args.spec);
+  const layer = plan.layer;
+  if (!layer) throw new Error('a tensor-parallel plan without its layer');
+  const [rows, cols] = layer.tensors[layer.result] as readonly [number, number];
+  const comm = layer.comm;
+  const comm_s =
+    comm && plan.ranks > 1
+      ? closedForm(comm.collective, comm.algorithm, plan.ranks, 4 * rows * cols, link).time
+      : 0;
+  const fields = {
+    what: `tp ${layer.layout}`,
+    collective: 'tensor-parallel',
+    algorithm: plan.algorithm,
+    layer: { layout: layer.layout, m: layer.m, k: layer.k, n: layer.n, comm },
+    kernel_s: args.kernel_s,
+  };
+  const analytic = (graph: Graph) => {
+    const perRank = new Int32Array(graph.ranks);
+    for (const t of graph.tasks)
+      if (t.kind === 'kernel') perRank[t.rank] = (perRank[t.rank] as number) + 1;
+    return Math.max(0, ...perRank) * args.kernel_s + comm_s;
+  };
+  return { plan, fields, analytic };
+}
+
+function linkFigures(price: GraphPrice) {
+  let max = -1;
+  let used = 0;
+  price.link_bytes.forEach((b, i) => {
+    if (b > 0) used++;
+    if (max < 0 || b > (price.link_bytes[max] as number)) max = i;
+  });
+  const bytes = max < 0 ? 0 : (price.link_bytes[max] as number);
+  return {
+    bytes_max_link: bytes,
+    max_link: bytes > 0 ? (price.links[max] as string) : null,
+    links_used: used,
+  };
+}
+
+function graphFigures(graph: Graph) {
+  const bytesPerElement = DTYPE_INFO[graph.dtype].bytes;
+  let moves = 0;
+  let bytes_moved = 0;
+  for (const t of graph.tasks) {
+    if (t.kind !== 'move') continue;
+    moves++;
+    bytes_moved += t.count * bytesPerElement;
+  }
+  let waves = 0;
+  for (const w of waveOf(graph)) waves = Math.max(waves, w + 1);
+  return {
+    tasks: graph.tasks.length,
+    moves,
+    kernels: graph.tasks.length - moves,
+    waves,
+    bytes_moved,
+  };
+}
+
+export function planReport(args: PlanArgs): PlanReport {
+  const ranks = args.spec.ranks;
+  const fabric = args.preset.build(ranks);
+  const t0 = performance.now();
+  // The steps are dropped once listed as a graph: only the graph stays on the heap.
+  const { graph, fields, analytic, t1 } = (() => {
+    const built = build(args);
+    const t = performance.now();
+    return { ...built, graph: graphOf(built.plan), t1: t };
+  })();
+  const t2 = performance.now();
+  validateGraph(graph);
+  const t3 = performance.now();
+  const kernel_s = args.kind === 'tp' ? args.kernel_s : 0;
+  const price = priceGraph(graph, fabric, { kernelSeconds: () => kernel_s });
+  const t4 = performance.now();
+  return {
+    command: 'plan',
+    ...fields,
+    ranks,
+    fabric: args.preset.name,
+    link: { alpha_s: args.preset.link.alpha_s, beta_Bps: args.preset.link.beta_Bps },
+    ...graphFigures(graph),
+    ...linkFigures(price),
+    critical_path: price.critical_path.length,
+    critical_path_ids: [...price.critical_path],
+    emulated_s: price.total_s,
+    analytic_s: analytic(graph),
+    comm_s: price.comm_s,
+    hidden_comm_s: price.hidden_comm_s,
+    overlap: price.overlap,
+    bubble_s: price.bubble_s,
+    build_s: seconds(t0, t2),
+    steps_s: seconds(t0, t1),
+    graph_s: seconds(t1, t2),
+    validate_s: seconds(t2, t3),
+    price_s: seconds(t3, t4),
+    rss_bytes: process.memoryUsage().rss,
+    ...(ranks <= MAX_TEXT_RANKS ? { wave_text: waveLines(graph) } : {}),
+  };
+}
+
+const label = (name: string) => `${name}:`.padEnd(15);
+/** '1 rank', '4 ranks'. */
+const many = (n: number, noun: string) => `${n} ${noun}${n === 1 ? '' : 's'}`;
+
+/** The report as the lines `fleetlab plan` prints. */
+export function planText(r: PlanReport, args: PlanArgs): string[] {
+  const lines: string[] = [];
+  if (args.kind === 'collective') {
+    const place = args.spec.inPlace ? 'in place' : 'out of place';
+    const root = r.root === undefined ? '' : `, root ${r.root}`;
+    lines.push(
+      `plan: ${r.what}, ${many(r.ranks, 'rank')}, count ${r.count} (${r.dtype}, ${formatBytes(r.bytes as number)}), ${place}${root}`,
+    );
+  } else {
+    const { layout, m, k, n } = args.spec;
+    const comm = (r.layer as { comm: { collective: string; algorithm: string } | null }).comm;
+    lines.push(
+      `plan: tp ${layout}, ${many(r.ranks, 'rank')}, X ${m} x ${k}, N2 ${n}, ` +
+        `${comm ? `${comm.collective} ${comm.algorithm}` : 'no communication'}; ` +
+        `kernels at ${formatSeconds(args.kernel_s)} each (--kernel-time)`,
+    );
+  }
+  lines.push(`fabric: ${args.preset.name} (${args.preset.title})`);
+  if (r.wave_text) lines.push(...r.wave_text);
+  else lines.push(`(waves as text for up to ${MAX_TEXT_RANKS} ranks)`);
+  lines.push(
+    `${label('tasks')}${r.tasks} (${many(r.moves, 'move')}, ${many(r.kernels, 'kernel')}) in ${many(r.waves, 'wave')}`,
+  );
+  const busiest =
+    r.max_link === null
+      ? 'no link carries bytes'
+      : `busiest link ${r.max_link} carries ${formatBytes(r.bytes_max_link)}; ${many(r.links_used, 'link')} used`;
+  lines.push(`${label('bytes')}${formatBytes(r.bytes_moved)} moved; ${busiest}`);
+  lines.push(
+    `${label('critical path')}${many(r.critical_path, 'task')}, ${formatSeconds(r.emulated_s)}`,
+  );
+  lines.push(
+    `${label('emulated')}${formatSeconds(r.emulated_s)} on ${r.fabric} (event-driven pricer)`,
+  );
+  const { alpha_s, beta_Bps } = r.link;
+  const form =
+    args.kind === 'collective'
+      ? `closed form of ${r.what}`
+      : "busiest rank's kernels + closed form of the collective";
+  lines.push(
+    `${label('analytic')}${r.analytic_s === null ? '- (no closed form)' : formatSeconds(r.analytic_s)} ` +
+      `(${form}, alpha ${formatSeconds(alpha_s)}, beta ${formatBandwidth(beta_Bps)})`,
+  );
+  if (r.kernels > 0) {
+    lines.push(
+      `${label('overlap')}${formatSeconds(r.hidden_comm_s)} of ${formatSeconds(r.comm_s)} comm ` +
+        `hidden under compute (${(100 * r.overlap).toFixed(0)} %); bubble ${formatSeconds(r.bubble_s)}`,
+    );
+  }
+  lines.push(
+    `${label('time taken')}build ${formatSeconds(r.build_s)} (steps ${formatSeconds(r.steps_s)}, ` +
+      `graph ${formatSeconds(r.graph_s)}), validate ${formatSeconds(r.validate_s)}, ` +
+      `price ${formatSeconds(r.price_s)}; resident memory ${formatBytes(r.rss_bytes)}`,
+  );
+  return lines;
+}
+
+export async function runPlan(argv: string[], out: (line: string) => void): Promise<number> {
+  const args = parsePlanArgs(argv);
+  const report = planReport(args);
+  for (const line of planText(report, args)) out(line);
+  if (args.json !== undefined) {
+    const json = JSON.stringify(report, null, 2);
+    if (args.json === '-') out(json);
+    else writeFileSync(args.json, `${json}\n`);
+  }
+  return 0;
+}
