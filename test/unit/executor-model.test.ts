@@ -1,6 +1,7 @@
 // The executor's cost model: exact on data of its own form (every term, and a knee past which
 // bytes cost more), robust to a few preempted runs, and unavailable with a reason, never a
 // throw, on data it cannot fit. Its alpha-beta-gamma form prices as the local fabric does.
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { stepFeatures } from '../../src/exec/step-features.ts';
 import { calibratedLocalFabric, fitLocalCalibration } from '../../src/model/calibration.ts';
@@ -10,6 +11,7 @@ import {
   executorPlanSeconds,
   executorStepSeconds,
   fitExecutorModel,
+  localExecutorModel,
   type PlanCostSample,
   type StepCostFeatures,
 } from '../../src/model/executor-model.ts';
@@ -157,5 +159,39 @@ describe('the alpha-beta-gamma form', () => {
         expect(rel(executorPlanSeconds(model, stepFeatures(plan)), want)).toBeLessThan(1e-12);
       }
     }
+  });
+});
+
+describe('localExecutorModel', () => {
+  it('reads an older calibration file as the alpha-beta-gamma form', () => {
+    const old = JSON.parse(
+      readFileSync(new URL('../../bench/reports/calibrate.json', import.meta.url), 'utf8'),
+    );
+    const m = localExecutorModel(old);
+    if (!m.available) throw new Error(m.reason);
+    expect(m.form).toBe('alpha-beta-gamma');
+    expect(m.notes[0]).toBe('no executor passes in this calibration');
+    expect(m.coefficients.copy_s_per_B).toBeGreaterThan(0);
+  });
+
+  it('says why, and does not throw, when neither fit can be made', () => {
+    // A busy machine: copy times that fall as sizes grow.
+    const sizes = [4096, 65536, 1 << 20].map((bytes, i) => ({
+      bytes,
+      copy_buffer_s: 1e-4,
+      copy_kernel_s: 3e-3 / (i + 1),
+      reduce_kernel_s: 3e-3,
+    }));
+    const m = localExecutorModel({ sizes, executor_plans: samplesOf(TRUE).slice(0, 3) });
+    expect(m.available).toBe(false);
+    if (m.available) return;
+    expect(m.reason).toMatch(
+      /^executor fit: 3 usable calibration passes, the fit needs at least 16; alpha-beta-gamma fit: copy_kernel_s times do not grow with size/,
+    );
+  });
+
+  it('prefers the executor fit where the calibration has its passes', () => {
+    const m = localExecutorModel({ sizes: [], executor_plans: samplesOf(TRUE) });
+    expect(m).toMatchObject({ available: true, form: 'executor' });
   });
 });
