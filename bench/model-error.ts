@@ -9,6 +9,7 @@
 // that fails is reported and the run goes on.
 //   npx tsx bench/model-error.ts [--quick] [--out bench/reports/model-error]
 import { writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { cliContext } from '../src/cli/node-context.ts';
 import { benchPlan } from '../src/exec/collective-bench.ts';
@@ -73,6 +74,10 @@ interface Row {
   readonly before_s: number;
   readonly before_error: number;
   readonly wrong: number;
+  /** The 1-minute load average when the row ran: how busy the CPUs (SwiftShader's GPU) were. */
+  readonly load: number;
+  /** The plan's steps' features, so the end-of-run calibration can price it again. */
+  readonly features: ReturnType<typeof stepFeatures>;
 }
 
 const cache = new PipelineCache(ctx);
@@ -130,6 +135,8 @@ for (const algorithm of ALGOS) {
           before_s,
           before_error: err(before_s),
           wrong: run.wrong,
+          load: loadavg()[0] as number,
+          features,
         };
         rows.push(row);
         console.log(
@@ -187,6 +194,31 @@ for (const s of summary) {
   );
 }
 const all = summary[summary.length - 1] as (typeof summary)[number];
+
+// The same calibration again after the rows: where the two models disagree, the machine changed
+// under the run (another process took the CPUs), and no model fitted at the start could follow.
+log('calibrating again, to see how far the machine drifted during the run...');
+const after = localExecutorModel(
+  await calibrate(ctx, nodeShaders, {
+    minBytes: 4096,
+    maxBytes: Math.max(...SIZES),
+    stepFactor: 4,
+  }),
+);
+const drifts = rows
+  .map((r) => Math.abs(executorPlanSeconds(after, r.features) / r.model_s - 1))
+  .filter(Number.isFinite)
+  .sort((a, b) => a - b);
+const drift = {
+  after_model: after,
+  median: drifts[drifts.length >> 1] ?? Number.NaN,
+  worst: drifts[drifts.length - 1] ?? Number.NaN,
+  load_min: Math.min(...rows.map((r) => r.load)),
+  load_max: Math.max(...rows.map((r) => r.load)),
+};
+console.log(
+  `# drift: the end-of-run calibration prices the rows ${pct(drift.median)} (median), ${pct(drift.worst)} (worst) away from the start's; 1-min load average ${drift.load_min.toFixed(1)}..${drift.load_max.toFixed(1)} (2-core machine here: above 2, other processes share its CPUs)`,
+);
 const wrong = rows.reduce((n, r) => n + Math.max(0, r.wrong), 0);
 const met = all.model.median <= 0.1 && all.model.worst <= 0.3;
 console.log(
@@ -203,11 +235,14 @@ const report = {
   iters: ITERS,
   model,
   before,
+  // What both models were fitted from, for a refit offline.
+  calibration,
   summary,
   goal: { median: 0.1, worst: 0.3, met },
+  drift,
   out_of_bounds: wrong,
   failures,
-  rows,
+  rows: rows.map(({ features: _, ...r }) => r),
 };
 writeFileSync(`${values.out}.json`, `${JSON.stringify(report, null, 2)}\n`);
 const md = [
@@ -221,6 +256,8 @@ const md = [
   '',
   `AllReduce out of place, ${ITERS} timed iterations a row (after 1 untimed), measured = median GPU time of one call, error = (model - measured) / measured; every result checked against the CPU interpreter (${wrong} wrong). Goal: median |error| <= 10 %, worst <= 30 %: **${met ? 'met' : 'not met'}**.`,
   '',
+  `Drift: a second calibration after the rows prices them ${pct(drift.median)} (median), ${pct(drift.worst)} (worst) away from the first; 1-minute load average ${drift.load_min.toFixed(1)}..${drift.load_max.toFixed(1)} during the rows. Error below the drift is not to be had from any model fitted once.`,
+  '',
   '| group | model median | model worst | before median | before worst | rows |',
   '|---|---:|---:|---:|---:|---:|',
   ...summary.map(
@@ -228,11 +265,11 @@ const md = [
       `| ${s.group} | ${pct(s.model.median)} | ${pct(s.model.worst)} | ${pct(s.before.median)} | ${pct(s.before.worst)} | ${s.model.n} |`,
   ),
   '',
-  '| algorithm | ranks | size (B) | steps | measured (us) | model (us) | error | before (us) | before error |',
-  '|---|---:|---:|---:|---:|---:|---:|---:|---:|',
+  '| algorithm | ranks | size (B) | steps | measured (us) | model (us) | error | before (us) | before error | load |',
+  '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
   ...rows.map(
     (r) =>
-      `| ${r.algorithm} | ${r.ranks} | ${r.bytes} | ${r.steps} | ${us(r.measured_s)} | ${us(r.model_s)} | ${pct(r.error)} | ${us(r.before_s)} | ${pct(r.before_error)} |`,
+      `| ${r.algorithm} | ${r.ranks} | ${r.bytes} | ${r.steps} | ${us(r.measured_s)} | ${us(r.model_s)} | ${pct(r.error)} | ${us(r.before_s)} | ${pct(r.before_error)} | ${r.load.toFixed(1)} |`,
   ),
   ...(failures.length > 0
     ? ['', '## Failed rows', '', ...failures.map((f) => `- ${f.what}: ${f.error}`)]

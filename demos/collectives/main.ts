@@ -450,7 +450,7 @@ async function start(): Promise<void> {
   }
   if (session.ctx) {
     statusLine.textContent = 'Calibrating the model on this GPU…';
-    // Executor passes up to 256 KiB an op: enough for the page's sizes, quick on SwiftShader.
+    // Executor passes up to 64 KiB an op: the page steps through small plans; quick on SwiftShader.
     const cal = await calibrate(
       session.ctx,
       viteShaders,
@@ -458,7 +458,7 @@ async function start(): Promise<void> {
       undefined,
       undefined,
       {},
-      { maxOpBytes: 256 * 1024, reps: 3 },
+      { maxOpBytes: 64 * 1024, reps: 3 },
     );
     // Never a throw: an unfittable calibration leaves the model row empty and says why.
     session.model = localExecutorModel(cal);
