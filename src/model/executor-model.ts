@@ -108,8 +108,12 @@ export interface UnavailableModel {
 
 export type ExecutorModel = AvailableModel | UnavailableModel;
 
-/** A step this far off the first fit (either way) is an outlier: a preempted pass, not physics. */
-export const OUTLIER_FACTOR = 2;
+/**
+ * A plan this far off the first fit (either way) is an outlier: a run the OS stopped for long,
+ * not physics. Only gross ones: the odd preempted pass is one-sided (always slower) and part of
+ * what every measured total pays, so setting aside the merely slow would bias the model fast.
+ */
+export const OUTLIER_FACTOR = 3;
 /** At most this share of the samples is ever set aside. */
 const MAX_OUTLIER_SHARE = 0.2;
 /** A fit whose median miss on its own points is past this is noise, not a model. */
