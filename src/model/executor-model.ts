@@ -352,7 +352,7 @@ export function describeExecutorModel(model: ExecutorModel): string {
   const head =
     model.form === 'executor'
       ? `executor model fitted on ${model.points} plans (${model.outliers} outliers set aside, median miss ${(100 * model.median_rel_residual).toFixed(1)} %)`
-      : 'alpha-beta-gamma model of the single-op sweep';
+      : `alpha-beta-gamma model of the single-op sweep${model.notes[0]?.startsWith('executor fit:') ? ` (${model.notes[0]})` : ''}`;
   return (
     `${head}: pass ${us(c.pass_s)}, dispatch ${us(c.dispatch_s)}, row ${us(c.row_s)}, ` +
     `workgroup ${(c.workgroup_s * 1e9).toFixed(1)} ns, copy ${gbps(c.copy_s_per_B)}, ` +

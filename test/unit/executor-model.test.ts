@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { stepFeatures } from '../../src/exec/step-features.ts';
 import { calibratedLocalFabric, fitLocalCalibration } from '../../src/model/calibration.ts';
 import {
+  describeExecutorModel,
   type ExecutorCoefficients,
   executorModelFromLocal,
   executorPlanSeconds,
@@ -187,6 +188,20 @@ describe('localExecutorModel', () => {
     if (m.available) return;
     expect(m.reason).toMatch(
       /^executor fit: 3 usable calibration passes, the fit needs at least 16; alpha-beta-gamma fit: copy_kernel_s times do not grow with size/,
+    );
+  });
+
+  it('falls back to alpha-beta-gamma, saying why, where the executor passes do not fit', () => {
+    const sizes = [4096, 65536, 1 << 20].map((bytes) => ({
+      bytes,
+      copy_buffer_s: 1e-4,
+      copy_kernel_s: 20e-6 + bytes / 1e9,
+      reduce_kernel_s: 20e-6 + bytes / 0.5e9,
+    }));
+    const m = localExecutorModel({ sizes, executor_plans: samplesOf(TRUE).slice(0, 3) });
+    expect(m).toMatchObject({ available: true, form: 'alpha-beta-gamma' });
+    expect(describeExecutorModel(m)).toMatch(
+      /^alpha-beta-gamma model of the single-op sweep \(executor fit: 3 usable calibration passes/,
     );
   });
 
