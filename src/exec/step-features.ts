@@ -123,6 +123,11 @@ export interface StepFeatures {
   readonly scalar_bytes: number;
   /** Kernel ops (tensor-parallel plans), one dispatch each; the model does not price them. */
   readonly kernels: number;
+  /**
+   * 1 for a plan's first step, else 0: the executor submits a whole run at once, and its first
+   * pass pays for waking the device (SwiftShader: its worker threads) on top of its own work.
+   */
+  readonly submits: number;
 }
 
 export interface FeatureOptions {
@@ -136,7 +141,7 @@ export function stepFeatures(plan: Plan, options: FeatureOptions = {}): StepFeat
   const limits = options.limits ?? DEFAULT_EXECUTOR_LIMITS;
   const layout = executorLayout(plan, limits);
   const elem = DTYPE_INFO[plan.dtype].bytes;
-  return plan.steps.map((step) => {
+  return plan.steps.map((step, k) => {
     const groups = groupOps(step.ops, layout, config);
     let [rows, workgroups, copy_bytes, reduce_bytes, scalar_bytes] = [0, 0, 0, 0, 0];
     for (const g of groups) {
@@ -161,6 +166,7 @@ export function stepFeatures(plan: Plan, options: FeatureOptions = {}): StepFeat
       reduce_bytes,
       scalar_bytes,
       kernels: step.kernels?.length ?? 0,
+      submits: k === 0 ? 1 : 0,
     };
   });
 }

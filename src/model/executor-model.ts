@@ -3,9 +3,12 @@
 // out as dispatches (one per kind and pair of arenas), each an op table of rows with workgroups
 // along every op. So a step costs
 //
-//   t = pass_s + dispatch_s x dispatches + row_s x rows + workgroup_s x workgroups
+//   t = submit_s x submits + pass_s + dispatch_s x dispatches + row_s x rows + workgroup_s x workgroups
 //       + copy_s_per_B x copy bytes + reduce_s_per_B x reduce bytes + scalar_s_per_B x scalar bytes
 //
+// - submit_s: once a run, on its first step: the executor submits all of a run's passes at once,
+//   and the first pays for waking the device (on SwiftShader, its idle worker threads: about a
+//   millisecond or more, the largest fixed cost there, and what made small sizes run slow);
 // - pass_s: the fixed cost of a timed pass (submission, timestamps, the driver's wake-up);
 // - dispatch_s: each dispatch's pipeline and bind group switch and its grid's launch;
 // - row_s: each op read from the table (one row of workgroups);
@@ -34,6 +37,8 @@ import { fitNonNegative } from './least-squares.ts';
 
 /** What the executor does in one step (exec/step-features.ts's StepFeatures has these). */
 export interface StepCostFeatures {
+  /** 1 for the first step of a run (one submission), else 0. */
+  readonly submits: number;
   readonly dispatches: number;
   readonly rows: number;
   readonly workgroups: number;
@@ -49,6 +54,7 @@ export interface PlanCostSample {
 }
 
 export interface ExecutorCoefficients {
+  readonly submit_s: number;
   readonly pass_s: number;
   readonly dispatch_s: number;
   readonly row_s: number;
@@ -69,6 +75,7 @@ const TERMS: readonly {
   readonly of: (f: StepCostFeatures, knee_B: number) => number;
 }[] = [
   { name: 'pass_s', of: () => 1 },
+  { name: 'submit_s', of: (f) => f.submits },
   { name: 'copy_s_per_B', of: (f) => f.copy_bytes },
   { name: 'reduce_s_per_B', of: (f) => f.reduce_bytes },
   { name: 'row_s', of: (f) => f.rows },
@@ -120,6 +127,7 @@ const MAX_OUTLIER_SHARE = 0.2;
 const MAX_MEDIAN_RESIDUAL = 0.5;
 
 const ZERO: ExecutorCoefficients = {
+  submit_s: 0,
   pass_s: 0,
   dispatch_s: 0,
   row_s: 0,
@@ -354,7 +362,7 @@ export function describeExecutorModel(model: ExecutorModel): string {
       ? `executor model fitted on ${model.points} plans (${model.outliers} outliers set aside, median miss ${(100 * model.median_rel_residual).toFixed(1)} %)`
       : `alpha-beta-gamma model of the single-op sweep${model.notes[0]?.startsWith('executor fit:') ? ` (${model.notes[0]})` : ''}`;
   return (
-    `${head}: pass ${us(c.pass_s)}, dispatch ${us(c.dispatch_s)}, row ${us(c.row_s)}, ` +
+    `${head}: submit ${us(c.submit_s)}, pass ${us(c.pass_s)}, dispatch ${us(c.dispatch_s)}, row ${us(c.row_s)}, ` +
     `workgroup ${(c.workgroup_s * 1e9).toFixed(1)} ns, copy ${gbps(c.copy_s_per_B)}, ` +
     `reduce ${gbps(c.reduce_s_per_B)}, scalar extra ${gbps(c.scalar_s_per_B)}, ` +
     `past ${Number.isFinite(c.knee_B) ? `${c.knee_B / 2 ** 20} MiB a step` : 'no knee'} extra ${gbps(c.spill_s_per_B)} (message bytes)`

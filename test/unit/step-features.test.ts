@@ -29,6 +29,7 @@ describe('stepFeatures', () => {
       reduce_bytes: 0,
       scalar_bytes: 0,
       kernels: 0,
+      submits: 1,
     });
     for (const s of f.slice(1, 4)) {
       expect(s).toMatchObject({
@@ -75,6 +76,7 @@ describe('stepFeatures', () => {
         reduce_bytes: 16 * 4096,
         scalar_bytes: 0,
         kernels: 0,
+        submits: 1,
       },
     ]);
   });

@@ -14,6 +14,7 @@ const model: AvailableModel = {
   available: true,
   form: 'executor',
   coefficients: {
+    submit_s: 1e-3,
     pass_s: 30e-6,
     dispatch_s: 2e-6,
     row_s: 1e-6,
