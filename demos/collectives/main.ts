@@ -155,10 +155,14 @@ async function load(next: ViewState): Promise<void> {
         st.flatMap((x) => [...x].map(Math.abs).filter(Number.isFinite)),
       ),
     );
+    // The page runs each step in a submission of its own (runStep), so each pays a submit.
     const model = session.model
       ? executorStepTimes(
           session.model,
-          stepFeatures(plan, session.ctx ? { limits: session.ctx.limits } : {}),
+          stepFeatures(plan, session.ctx ? { limits: session.ctx.limits } : {}).map((f) => ({
+            ...f,
+            submits: 1,
+          })),
         )
       : plan.steps.map(() => Number.NaN);
     const emulated = pricePlan(plan, fabric).steps.map((s) => s.time_s);
