@@ -115,6 +115,12 @@ export interface StepFeatures {
   readonly rows: number;
   /** Workgroups launched over all dispatches (x * y * z of each grid). */
   readonly workgroups: number;
+  /**
+   * Of those, the ones past their op's end that return at once: a grid is sized by its group's
+   * largest op, so shorter ops in the group leave workgroups idle. Unlike `workgroups` (close to
+   * bytes / 8 KiB), this varies apart from the bytes, so a fit can price it.
+   */
+  readonly idle_workgroups: number;
   /** Bytes copied by copy ops. */
   readonly copy_bytes: number;
   /** Bytes reduced into their destinations by reduce ops. */
@@ -143,7 +149,10 @@ export function stepFeatures(plan: Plan, options: FeatureOptions = {}): StepFeat
   const elem = DTYPE_INFO[plan.dtype].bytes;
   return plan.steps.map((step, k) => {
     const groups = groupOps(step.ops, layout, config);
-    let [rows, workgroups, copy_bytes, reduce_bytes, scalar_bytes] = [0, 0, 0, 0, 0];
+    let [rows, workgroups, idle_workgroups, copy_bytes, reduce_bytes, scalar_bytes] = [
+      0, 0, 0, 0, 0, 0,
+    ];
+    const lanesPerWorkgroup = config.workgroupSize * config.lanesPerInvocation;
     for (const g of groups) {
       const [x, y, z] = groupGrid(
         g.maxLanes,
@@ -153,6 +162,7 @@ export function stepFeatures(plan: Plan, options: FeatureOptions = {}): StepFeat
       );
       rows += g.rows.length;
       workgroups += x * y * z;
+      for (const o of g.rows) idle_workgroups += x * z - Math.ceil(o.count / lanesPerWorkgroup);
       const bytes = g.rows.reduce((s, o) => s + o.count * g.width * elem, 0);
       if (g.kind === 'copy') copy_bytes += bytes;
       else reduce_bytes += bytes;
@@ -162,6 +172,7 @@ export function stepFeatures(plan: Plan, options: FeatureOptions = {}): StepFeat
       dispatches: groups.length,
       rows,
       workgroups,
+      idle_workgroups,
       copy_bytes,
       reduce_bytes,
       scalar_bytes,

@@ -3,7 +3,7 @@
 // out as dispatches (one per kind and pair of arenas), each an op table of rows with workgroups
 // along every op. So a step costs
 //
-//   t = submit_s x submits + pass_s + dispatch_s x dispatches + row_s x rows + workgroup_s x workgroups
+//   t = submit_s x submits + pass_s + dispatch_s x dispatches + row_s x rows + idle_s x idle workgroups
 //       + copy_s_per_B x copy bytes + reduce_s_per_B x reduce bytes + scalar_s_per_B x scalar bytes
 //
 // - submit_s: once a run, on its first step: the executor submits all of a run's passes at once,
@@ -12,8 +12,10 @@
 // - pass_s: the fixed cost of a timed pass (submission, timestamps, the driver's wake-up);
 // - dispatch_s: each dispatch's pipeline and bind group switch and its grid's launch;
 // - row_s: each op read from the table (one row of workgroups);
-// - workgroup_s: each workgroup launched, including those past a short op's end that return at
-//   once (the grid is sized by the group's largest op, so unequal ops waste workgroups);
+// - idle_s: each workgroup launched past a short op's end, that returns at once (the grid is
+//   sized by the group's largest op, so unequal ops waste workgroups; the busy ones are priced
+//   by their bytes, with which their count grows in step, so a term of their own would only
+//   trade places with the bytes' in a noisy fit);
 // - copy_s_per_B, reduce_s_per_B: message bytes (count x element size) copied, reduced (a
 //   reduction reads its destination too, so it costs more per byte);
 // - scalar_s_per_B: the extra of bytes moved on scalar lanes where a group is not vec4-aligned;
@@ -41,7 +43,7 @@ export interface StepCostFeatures {
   readonly submits: number;
   readonly dispatches: number;
   readonly rows: number;
-  readonly workgroups: number;
+  readonly idle_workgroups: number;
   readonly copy_bytes: number;
   readonly reduce_bytes: number;
   readonly scalar_bytes: number;
@@ -58,7 +60,7 @@ export interface ExecutorCoefficients {
   readonly pass_s: number;
   readonly dispatch_s: number;
   readonly row_s: number;
-  readonly workgroup_s: number;
+  readonly idle_s: number;
   readonly copy_s_per_B: number;
   readonly reduce_s_per_B: number;
   readonly scalar_s_per_B: number;
@@ -80,7 +82,7 @@ const TERMS: readonly {
   { name: 'reduce_s_per_B', of: (f) => f.reduce_bytes },
   { name: 'row_s', of: (f) => f.rows },
   { name: 'dispatch_s', of: (f) => f.dispatches },
-  { name: 'workgroup_s', of: (f) => f.workgroups },
+  { name: 'idle_s', of: (f) => f.idle_workgroups },
   { name: 'scalar_s_per_B', of: (f) => f.scalar_bytes },
   { name: 'spill_s_per_B', of: (f, knee) => Math.max(0, f.copy_bytes + f.reduce_bytes - knee) },
 ];
@@ -131,7 +133,7 @@ const ZERO: ExecutorCoefficients = {
   pass_s: 0,
   dispatch_s: 0,
   row_s: 0,
-  workgroup_s: 0,
+  idle_s: 0,
   copy_s_per_B: 0,
   reduce_s_per_B: 0,
   scalar_s_per_B: 0,
@@ -363,7 +365,7 @@ export function describeExecutorModel(model: ExecutorModel): string {
       : `alpha-beta-gamma model of the single-op sweep${model.notes[0]?.startsWith('executor fit:') ? ` (${model.notes[0]})` : ''}`;
   return (
     `${head}: submit ${us(c.submit_s)}, pass ${us(c.pass_s)}, dispatch ${us(c.dispatch_s)}, row ${us(c.row_s)}, ` +
-    `workgroup ${(c.workgroup_s * 1e9).toFixed(1)} ns, copy ${gbps(c.copy_s_per_B)}, ` +
+    `idle workgroup ${(c.idle_s * 1e9).toFixed(1)} ns, copy ${gbps(c.copy_s_per_B)}, ` +
     `reduce ${gbps(c.reduce_s_per_B)}, scalar extra ${gbps(c.scalar_s_per_B)}, ` +
     `past ${Number.isFinite(c.knee_B) ? `${c.knee_B / 2 ** 20} MiB a step` : 'no knee'} extra ${gbps(c.spill_s_per_B)} (message bytes)`
   );

@@ -25,7 +25,7 @@ const TRUE: ExecutorCoefficients = {
   pass_s: 20e-6,
   dispatch_s: 5e-6,
   row_s: 1e-6,
-  workgroup_s: 50e-9,
+  idle_s: 50e-9,
   copy_s_per_B: 1 / 1e9,
   reduce_s_per_B: 1 / 0.6e9,
   scalar_s_per_B: 1 / 2e9,
@@ -45,7 +45,7 @@ function grid(): StepCostFeatures[][] {
           submits: 1,
           dispatches,
           rows: rows * dispatches,
-          workgroups: rows * dispatches * Math.ceil(bytes / 8192) + (k % 3),
+          idle_workgroups: rows * (k % 3) * Math.ceil(bytes / 65536),
           copy_bytes: k % 2 === 0 ? bytes : bytes / 4,
           reduce_bytes: dispatches === 2 || k % 3 === 0 ? bytes : 0,
           scalar_bytes: k % 5 === 0 ? bytes / 4 : 0,
@@ -78,7 +78,7 @@ describe('fitExecutorModel', () => {
       'pass_s',
       'dispatch_s',
       'row_s',
-      'workgroup_s',
+      'idle_s',
       'copy_s_per_B',
       'reduce_s_per_B',
       'scalar_s_per_B',
@@ -99,8 +99,8 @@ describe('fitExecutorModel', () => {
   });
 
   it('sets a few preempted runs aside and still recovers the bytes terms', () => {
-    // Every 9th plan ran 5x slow: the OS took the CPU away, not a cost of the plan.
-    const m = fitExecutorModel(samplesOf(TRUE, (i) => (i % 9 === 4 ? 5 : 1)));
+    // Every 9th plan ran 10x slow: the OS took the CPU away, not a cost of the plan.
+    const m = fitExecutorModel(samplesOf(TRUE, (i) => (i % 9 === 4 ? 10 : 1)));
     if (!m.available) throw new Error(m.reason);
     expect(m.outliers).toBe(3);
     expect(rel(m.coefficients.copy_s_per_B, TRUE.copy_s_per_B)).toBeLessThan(1e-6);

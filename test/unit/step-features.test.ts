@@ -4,6 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { calibrationPlans, syntheticStepPlan } from '../../src/exec/executor-calibration.ts';
 import { DEFAULT_EXECUTOR_LIMITS, stepFeatures } from '../../src/exec/step-features.ts';
+import type { Op } from '../../src/plans/plan.ts';
 import { ringAllReduce } from '../../src/plans/ring.ts';
 import { treeAllReduce } from '../../src/plans/tree.ts';
 import { validatePlan } from '../../src/plans/validate.ts';
@@ -25,6 +26,7 @@ describe('stepFeatures', () => {
       dispatches: 1,
       rows: 4,
       workgroups: 8,
+      idle_workgroups: 0,
       copy_bytes: 4 * 4096 * 4,
       reduce_bytes: 0,
       scalar_bytes: 0,
@@ -72,6 +74,7 @@ describe('stepFeatures', () => {
         dispatches: 2,
         rows: 32,
         workgroups: 32,
+        idle_workgroups: 0,
         copy_bytes: 16 * 4096,
         reduce_bytes: 16 * 4096,
         scalar_bytes: 0,
@@ -90,6 +93,23 @@ describe('stepFeatures', () => {
     expect(f?.dispatches).toBe(4);
     expect(f?.rows).toBe(4);
     expect(stepFeatures(plan)[0]?.dispatches).toBe(1);
+  });
+
+  it('counts the workgroups a short op leaves idle beside a long one', () => {
+    // Two ops in one dispatch: 4096 and 1024 floats (1024 and 256 vec4 lanes): a grid of 2
+    // workgroups along each, the short op's second returns at once.
+    const plan = syntheticStepPlan(2, 1, 4096, 'copy');
+    const steps = [
+      {
+        phase: 'unequal',
+        ops: [
+          { ...(plan.steps[0]?.ops[0] as Op) },
+          { ...(plan.steps[0]?.ops[1] as Op), count: 1024 },
+        ],
+      },
+    ];
+    const [f] = stepFeatures({ ...plan, steps });
+    expect(f).toMatchObject({ rows: 2, workgroups: 4, idle_workgroups: 1 });
   });
 
   it('counts the tree AllReduce steps of unequal width', () => {

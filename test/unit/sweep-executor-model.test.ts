@@ -18,7 +18,7 @@ const model: AvailableModel = {
     pass_s: 30e-6,
     dispatch_s: 2e-6,
     row_s: 1e-6,
-    workgroup_s: 20e-9,
+    idle_s: 20e-9,
     copy_s_per_B: 1 / 1e9,
     reduce_s_per_B: 1 / 0.7e9,
     scalar_s_per_B: 0,
