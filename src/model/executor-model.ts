@@ -205,7 +205,7 @@ const column = (samples: readonly PlanCostSample[], term: (typeof TERMS)[number]
  */
 function fitAtKnee(samples: readonly PlanCostSample[], knee: number, notes: string[]): RawFit {
   const passes = column(samples, TERMS[0] as (typeof TERMS)[number], knee);
-  let terms = TERMS.filter((t, k) => {
+  const terms = TERMS.filter((t, k) => {
     if (k === 0) return true;
     const values = column(samples, t, knee);
     const ratio = (values[0] as number) / (passes[0] as number);
@@ -216,25 +216,33 @@ function fitAtKnee(samples: readonly PlanCostSample[], knee: number, notes: stri
       notes.push(`${t.name}: its feature does not vary from pass to pass, not told from pass_s`);
     return !same;
   });
-  for (;;) {
+  // The non-negative least squares optimum over every subset of the terms (pass_s always in):
+  // fitNonNegative drops a term that comes out negative for good, which on correlated columns
+  // can drop one the data needs (the submit cost did, on noisy passes); each subset's result
+  // is non-negative and achievable, and the best of them is the optimum. 2^8 small solves.
+  const ys = samples.map((s) => s.seconds);
+  const columns = terms.map((t) => column(samples, t, knee));
+  let best: { fit: ReturnType<typeof fitNonNegative>; subset: number[] } | undefined;
+  let failure: Error | undefined;
+  for (let mask = 0; mask < 2 ** (terms.length - 1); mask++) {
+    const subset = [0, ...terms.slice(1).flatMap((_, j) => ((mask >> j) & 1 ? [j + 1] : []))];
     try {
       const fit = fitNonNegative(
-        terms.map((t) => column(samples, t, knee)),
-        samples.map((s) => s.seconds),
+        subset.map((j) => columns[j] as number[]),
+        ys,
       );
-      const c: Record<Term, number> & { knee_B: number } = { ...ZERO };
-      terms.forEach((t, j) => {
-        c[t.name] = fit.coefficients[j] as number;
-      });
-      if (c.spill_s_per_B > 0) c.knee_B = knee;
-      return { coefficients: c, fit: { r2: fit.r2, max_rel_residual: fit.max_rel_residual } };
+      if (!best || fit.r2 > best.fit.r2) best = { fit, subset };
     } catch (e) {
-      if (terms.length <= 2) throw e;
-      const last = terms[terms.length - 1] as (typeof TERMS)[number];
-      notes.push(`${last.name}: dropped (${(e as Error).message})`);
-      terms = terms.slice(0, -1);
+      failure = e as Error; // a singular subset: its terms do not vary apart
     }
   }
+  if (!best) throw failure ?? new Error('no subset of the terms could be fitted');
+  const c: Record<Term, number> & { knee_B: number } = { ...ZERO };
+  best.subset.forEach((j, k) => {
+    c[(terms[j] as (typeof TERMS)[number]).name] = best.fit.coefficients[k] as number;
+  });
+  if (c.spill_s_per_B > 0) c.knee_B = knee;
+  return { coefficients: c, fit: { r2: best.fit.r2, max_rel_residual: best.fit.max_rel_residual } };
 }
 
 /** The best fit over the knees (by weighted R^2), and the knee it used. */
