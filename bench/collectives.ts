@@ -13,7 +13,8 @@ import { describeAdapter } from '../src/gpu/device.ts';
 import { PipelineCache } from '../src/gpu/pipelines.ts';
 import { nodeShaders } from '../src/gpu/shaders-node.ts';
 import { detectTimestampRegime, GpuTimer } from '../src/gpu/timer.ts';
-import { calibratedLocalFabric, fitLocalCalibration } from '../src/model/calibration.ts';
+import { fitLocalCalibration, type LocalCalibration } from '../src/model/calibration.ts';
+import { describeExecutorModel, localExecutorModel } from '../src/model/executor-model.ts';
 import { COLLECTIVES } from '../src/plans/plan.ts';
 import { ALGORITHMS } from '../src/plans/registry.ts';
 
@@ -41,7 +42,14 @@ const calibration = await calibrate(ctx, nodeShaders, {
   maxBytes: 64 * 2 ** 20,
   stepFactor: 4,
 });
-const fit = fitLocalCalibration(calibration);
+// Never a throw: a calibration too noisy to fit leaves the model columns empty, saying why.
+const model = localExecutorModel(calibration);
+let fit: LocalCalibration | { readonly unavailable: string };
+try {
+  fit = fitLocalCalibration(calibration);
+} catch (e) {
+  fit = { unavailable: (e as Error).message };
+}
 const cache = new PipelineCache(ctx);
 const timer = new GpuTimer(ctx);
 const log = (line: string) => process.stderr.write(`${line}\n`);
@@ -64,7 +72,7 @@ function argsFor(collective: BenchArgs['collective'], ranks: number, algorithm: 
 }
 
 async function run(args: BenchArgs, algorithm: string, size: number): Promise<BenchResult> {
-  const setup = { ctx, cache, timer, local: calibratedLocalFabric(args.ranks, fit) };
+  const setup = { ctx, cache, timer, model };
   const r = await measureSize(setup, args, algorithm, size);
   log(
     `${args.collective} ${algorithm} ${args.ranks} ranks ${size} B: ${r.out_of_place.time.toFixed(0)} us`,
@@ -120,7 +128,7 @@ const report = {
   seconds: (Date.now() - started) / 1000,
   adapter: ctx.adapter,
   timestamp: regime,
-  calibration: { fit, dispatch_latency_s: calibration.dispatch_latency_s },
+  calibration: { fit, dispatch_latency_s: calibration.dispatch_latency_s, executor_model: model },
   headline: {
     what: `ring AllReduce, 8 ranks x ${HEADLINE_BYTES} B, out of place`,
     roofline_fraction: headline.roofline_fraction,
@@ -140,7 +148,7 @@ const md: string[] = [
   '# fleetlab collectives bench',
   '',
   `${report.date}, ${report.seconds.toFixed(0)} s; adapter ${describeAdapter(ctx.adapter)}; ${regime.note}.`,
-  `Model: local fabric fitted here, alpha ${(fit.alpha_s * 1e6).toFixed(1)} us, beta ${(fit.beta_Bps / 1e9).toFixed(3)} GB/s (message bytes), gamma ${(fit.gamma_s_per_B * 1e12).toFixed(0)} ps/B.`,
+  `Model: ${describeExecutorModel(model)}.`,
   `Times are the mean GPU time of one call over ${ITERS} iterations (as nccl-tests); the model's error is against their median; GB/s = 1e9 B/s; every result checked against the CPU interpreter (${wrong} wrong).`,
   '',
   '## Headline: ring AllReduce, 8 ranks',

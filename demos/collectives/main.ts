@@ -4,17 +4,18 @@
 import GUI from 'lil-gui';
 import { allocateBuffers, type RankBuffers } from '../../src/exec/interpreter.ts';
 import { calibrate } from '../../src/exec/microbench.ts';
+import { stepFeatures } from '../../src/exec/step-features.ts';
 import { FABRIC_PRESETS, fabricPreset } from '../../src/fabric/fabric-presets.ts';
 import { acquireDevice, describeAdapter, type GpuContext } from '../../src/gpu/device.ts';
 import { PipelineCache } from '../../src/gpu/pipelines.ts';
 import { browserProvider } from '../../src/gpu/provider.ts';
 import { viteShaders } from '../../src/gpu/shaders-vite.ts';
-import {
-  calibratedLocalFabric,
-  fitLocalCalibration,
-  type LocalCalibration,
-} from '../../src/model/calibration.ts';
 import { closedForm } from '../../src/model/closed-forms.ts';
+import {
+  type ExecutorModel,
+  executorStepTimes,
+  localExecutorModel,
+} from '../../src/model/executor-model.ts';
 import { pricePlan } from '../../src/model/pricer.ts';
 import { DTYPE_INFO, DTYPES, REDOPS } from '../../src/plans/dtype.ts';
 import { COLLECTIVES, type Plan } from '../../src/plans/plan.ts';
@@ -49,8 +50,9 @@ interface Session {
   /** A message that stands while the page lives: why nothing is measured. */
   standing?: string;
   cache?: PipelineCache;
-  /** This GPU's alpha, beta and gamma, calibrated once per page load (GPU only). */
-  fit?: LocalCalibration;
+  /** This GPU's executor model, calibrated once per page load (GPU only); it may say why it
+   * is unavailable (a busy machine), and the model row is then empty. */
+  model?: ExecutorModel;
   scene?: FabricScene;
 }
 
@@ -122,8 +124,11 @@ function fabricFor(s: ViewState, plan: Plan) {
     alpha_s: s.alpha ?? preset.link.alpha_s,
     beta_Bps: s.beta ?? preset.link.beta_Bps,
   };
-  const fit = session.fit;
-  const options = fit ? { gamma_s_per_B: 1 / fit.beta_Bps + fit.gamma_s_per_B } : {};
+  const m = session.model;
+  const options =
+    m?.available && m.coefficients.reduce_s_per_B > 0
+      ? { gamma_s_per_B: m.coefficients.reduce_s_per_B }
+      : {};
   return { preset, link, fabric: preset.build(plan.ranks, options, link) };
 }
 
@@ -150,9 +155,15 @@ async function load(next: ViewState): Promise<void> {
         st.flatMap((x) => [...x].map(Math.abs).filter(Number.isFinite)),
       ),
     );
-    const fit = session.fit;
-    const model = fit
-      ? pricePlan(plan, calibratedLocalFabric(plan.ranks, fit)).steps.map((s) => s.time_s)
+    // The page runs each step in a submission of its own (runStep), so each pays a submit.
+    const model = session.model
+      ? executorStepTimes(
+          session.model,
+          stepFeatures(plan, session.ctx ? { limits: session.ctx.limits } : {}).map((f) => ({
+            ...f,
+            submits: 1,
+          })),
+        )
       : plan.steps.map(() => Number.NaN);
     const emulated = pricePlan(plan, fabric).steps.map((s) => s.time_s);
     let analytic = Number.NaN;
@@ -168,6 +179,9 @@ async function load(next: ViewState): Promise<void> {
       phases: plan.steps.map((s) => s.phase),
       measured_s: run.measured_s,
       model_s: model,
+      ...(session.model && !session.model.available
+        ? { model_unavailable: session.model.reason }
+        : {}),
       emulated_s: emulated,
       analytic_s: analytic,
       fabric: `${preset.name}, alpha ${(link.alpha_s * 1e6).toFixed(2)} µs, beta ${(link.beta_Bps / 1e9).toFixed(1)} GB/s`,
@@ -440,12 +454,18 @@ async function start(): Promise<void> {
   }
   if (session.ctx) {
     statusLine.textContent = 'Calibrating the model on this GPU…';
-    const cal = await calibrate(session.ctx, viteShaders, {
-      minBytes: 4096,
-      maxBytes: 1 << 20,
-      stepFactor: 4,
-    });
-    session.fit = fitLocalCalibration(cal);
+    // Executor passes up to 64 KiB an op: the page steps through small plans; quick on SwiftShader.
+    const cal = await calibrate(
+      session.ctx,
+      viteShaders,
+      { minBytes: 4096, maxBytes: 1 << 20, stepFactor: 4 },
+      undefined,
+      undefined,
+      {},
+      { maxOpBytes: 64 * 1024, reps: 3 },
+    );
+    // Never a throw: an unfittable calibration leaves the model row empty and says why.
+    session.model = localExecutorModel(cal);
   }
   mountSweep($('sweep'), $<HTMLButtonElement>('sweep-run'), $('sweep-status'), () => ({
     state,

@@ -6,7 +6,7 @@ import { fabricPreset } from '../../src/fabric/fabric-presets.ts';
 import type { GpuContext } from '../../src/gpu/device.ts';
 import type { PipelineCache } from '../../src/gpu/pipelines.ts';
 import { viteShaders } from '../../src/gpu/shaders-vite.ts';
-import { calibratedLocalFabric, type LocalCalibration } from '../../src/model/calibration.ts';
+import type { ExecutorModel } from '../../src/model/executor-model.ts';
 import { ALGORITHMS } from '../../src/plans/registry.ts';
 import type { ViewState } from '../../src/view/state.ts';
 import {
@@ -20,7 +20,7 @@ import { mountSweepPlot, type SweepPlot } from '../../src/view/sweep-plot.ts';
 
 export interface SweepContext {
   readonly state: ViewState;
-  readonly session: { ctx?: GpuContext; cache?: PipelineCache; fit?: LocalCalibration };
+  readonly session: { ctx?: GpuContext; cache?: PipelineCache; model?: ExecutorModel };
 }
 
 // Measured sizes stay small (SwiftShader runs every algorithm at each); the models span a
@@ -62,12 +62,8 @@ export function mountSweep(
         ...c,
         label: `${preset.name} model ${c.algorithm}`,
       }));
-      const local = session.fit
-        ? modelCurves({
-            ...base,
-            sizes: MEASURED,
-            fabric: calibratedLocalFabric(state.ranks, session.fit),
-          })
+      const local = session.model?.available
+        ? modelCurves({ ...base, sizes: MEASURED, executor: session.model })
         : [];
       const cross = crossover({
         collective: state.collective,

@@ -1,8 +1,11 @@
 // One row of `fleetlab bench` and of the bench suite: one size of one algorithm, out of place
-// and in place, measured on the GPU and set beside the calibrated model (and a fabric's
-// emulated and analytic times when one is chosen).
+// and in place, measured on the GPU and set beside the calibrated model of the executor (and a
+// fabric's emulated and analytic times when one is chosen). The model prices the plan's steps
+// by what the executor dispatches (exec/step-features.ts, model/executor-model.ts); where no
+// model could be fitted its time is NaN and `unavailable` says why.
 import { type BenchRow, benchPlan } from '../exec/collective-bench.ts';
 import { measureCopyBuffer } from '../exec/microbench.ts';
+import { stepFeatures } from '../exec/step-features.ts';
 import type { Fabric } from '../fabric/fabric.ts';
 import type { LinkSpec } from '../fabric/topologies.ts';
 import type { GpuContext } from '../gpu/device.ts';
@@ -11,11 +14,17 @@ import { nodeShaders } from '../gpu/shaders-node.ts';
 import type { GpuTimer } from '../gpu/timer.ts';
 import { busBwFactor } from '../model/busbw.ts';
 import { closedForm } from '../model/closed-forms.ts';
+import { type ExecutorModel, executorPlanSeconds } from '../model/executor-model.ts';
 import { pricePlan } from '../model/pricer.ts';
 import { DTYPE_INFO } from '../plans/dtype.ts';
 import type { Plan } from '../plans/plan.ts';
 import { builderFor } from '../plans/registry.ts';
 import type { BenchArgs } from './bench-args.ts';
+
+export interface ModelTime {
+  readonly time: number; // us
+  readonly unavailable?: string;
+}
 
 /** One placement (out of place or in place) of one size, as the JSON records it. */
 export interface PlacementResult {
@@ -23,7 +32,8 @@ export interface PlacementResult {
   readonly alg_bw: number; // GB/s
   readonly bus_bw: number; // GB/s
   readonly nwrong: number;
-  readonly model: { readonly time: number }; // us
+  /** us; NaN (null in JSON) where the model is unavailable, and `unavailable` says why. */
+  readonly model: ModelTime;
   /** Median GPU time of one call (us): what the model is compared with, robust to the odd
    * slow iteration of a busy machine; `time` is the mean, as nccl-tests prints. */
   readonly median_time: number;
@@ -49,7 +59,7 @@ export interface BenchResult {
   readonly out_of_place: PlacementResult;
   readonly in_place: PlacementResult;
   /** As out_of_place's, at the level nccl-tests' readers look for them. */
-  readonly model: { readonly time: number };
+  readonly model: ModelTime;
   readonly traffic_bytes: number;
   readonly roofline_fraction: number;
 }
@@ -59,8 +69,8 @@ export interface BenchSetup {
   readonly ctx: GpuContext;
   readonly cache: PipelineCache;
   readonly timer: GpuTimer;
-  /** This GPU as a fabric, calibrated: the model column. */
-  readonly local: Fabric;
+  /** This GPU's executor model, calibrated: the model column (or why there is none). */
+  readonly model: ExecutorModel;
   readonly emulated?: EmulatedFabric;
 }
 
@@ -84,7 +94,7 @@ export async function measureSize(
   algorithm: string,
   size: number,
 ): Promise<BenchResult> {
-  const { ctx, timer, cache, local } = setup;
+  const { ctx, timer, cache, model } = setup;
   const build = builderFor(args.collective, algorithm);
   const count = countOf(args, size);
   const bytes = count * DTYPE_INFO[args.dtype].bytes;
@@ -100,7 +110,8 @@ export async function measureSize(
       root: args.root,
     });
     const row = await benchPlan(ctx, nodeShaders, cache, plan, args, size + (inPlace ? 1 : 0));
-    placements.push(placement(args, plan, row, bytes, roofline, local, setup.emulated));
+    const modelled = executorPlanSeconds(model, stepFeatures(plan, { limits: ctx.limits }));
+    placements.push(placement(args, plan, row, bytes, roofline, model, modelled, setup.emulated));
   }
   const [oop, ip] = placements as [PlacementResult, PlacementResult];
   const result: BenchResult = {
@@ -128,19 +139,21 @@ function placement(
   row: BenchRow,
   bytes: number,
   rooflineBps: number,
-  local: Fabric,
+  executor: ExecutorModel,
+  model: number,
   emulated?: EmulatedFabric,
 ): PlacementResult {
   const t = row.time_s;
   const algBw = t > 0 ? bytes / t / 1e9 : Number.NaN;
-  const model = pricePlan(plan, local).total_s;
   return {
     time: us(t),
     median_time: us(row.median_s),
     alg_bw: algBw,
     bus_bw: algBw * busBwFactor(args.collective, args.ranks),
     nwrong: row.wrong,
-    model: { time: us(model) },
+    model: executor.available
+      ? { time: us(model) }
+      : { time: Number.NaN, unavailable: executor.reason },
     model_error: row.median_s > 0 ? (model - row.median_s) / row.median_s : Number.NaN,
     traffic_bytes: row.traffic_bytes,
     roofline_fraction: t > 0 ? row.traffic_bytes / t / rooflineBps : Number.NaN,

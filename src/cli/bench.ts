@@ -9,12 +9,8 @@ import { describeAdapter, type GpuContext } from '../gpu/device.ts';
 import { PipelineCache } from '../gpu/pipelines.ts';
 import { nodeShaders } from '../gpu/shaders-node.ts';
 import { detectTimestampRegime, GpuTimer } from '../gpu/timer.ts';
-import {
-  calibratedLocalFabric,
-  fitLocalCalibration,
-  type LocalCalibration,
-} from '../model/calibration.ts';
-import { formatBandwidth, formatSeconds } from '../model/units.ts';
+import { fitLocalCalibration, type LocalCalibration } from '../model/calibration.ts';
+import { describeExecutorModel, localExecutorModel } from '../model/executor-model.ts';
 import { builderFor } from '../plans/registry.ts';
 import { type BenchArgs, BENCH_USAGE as COLLECTIVE_USAGE, parseBenchArgs } from './bench-args.ts';
 import { BENCH_MATMUL_USAGE, runBenchMatmul } from './bench-matmul.ts';
@@ -60,6 +56,15 @@ function checkFits(ctx: GpuContext, args: BenchArgs): void {
   }
 }
 
+/** The alpha-beta-gamma fit the JSON has always carried, or why it could not be made. */
+function localFit(calibration: Calibration): LocalCalibration | { readonly unavailable: string } {
+  try {
+    return fitLocalCalibration(calibration);
+  } catch (e) {
+    return { unavailable: (e as Error).message };
+  }
+}
+
 const fixed = (x: number, digits: number) => (Number.isFinite(x) ? x.toFixed(digits) : '-');
 
 export async function runBench(argv: string[], out: (line: string) => void): Promise<number> {
@@ -72,21 +77,22 @@ export async function runBench(argv: string[], out: (line: string) => void): Pro
     checkFits(ctx, args);
     const regime = await detectTimestampRegime(ctx);
     const calibration = await modelCalibration(ctx, args);
-    const fit: LocalCalibration = fitLocalCalibration(calibration);
-    const local = calibratedLocalFabric(args.ranks, fit);
-    // Each emulated device reduces as fast as this GPU's reduce kernel does.
-    const emulatedFabric = fabric?.build(args.ranks, {
-      gamma_s_per_B: 1 / fit.beta_Bps + fit.gamma_s_per_B,
-    });
+    // Never a throw: a calibration too noisy to fit leaves the model columns saying why.
+    const model = localExecutorModel(calibration);
+    // Each emulated device reduces as fast as this GPU's reduce kernel does (the preset's own
+    // rate where this GPU's could not be fitted).
+    const emulatedFabric = fabric?.build(
+      args.ranks,
+      model.available && model.coefficients.reduce_s_per_B > 0
+        ? { gamma_s_per_B: model.coefficients.reduce_s_per_B }
+        : {},
+    );
     out(
       `# fleetlab bench ${args.collective}: ${args.ranks} ranks on one GPU, ${args.dtype} ${args.redop}`,
     );
     out(`# adapter     ${describeAdapter(ctx.adapter)}`);
     out(`# timestamps  ${regime.note}`);
-    out(
-      `# model       local fabric calibrated here: alpha ${formatSeconds(fit.alpha_s)}, beta ${formatBandwidth(fit.beta_Bps)} ` +
-        `(message bytes), gamma ${(fit.gamma_s_per_B * 1e12).toFixed(1)} ps/B; fit R^2 ${fit.copy_fit.r2.toFixed(3)}`,
-    );
+    out(`# model       ${describeExecutorModel(model)}`);
     if (fabric)
       out(
         `# emulated    ${fabric.name}: ${fabric.title}; analytic = closed form on its bottleneck link`,
@@ -100,7 +106,7 @@ export async function runBench(argv: string[], out: (line: string) => void): Pro
       ctx,
       cache: new PipelineCache(ctx),
       timer,
-      local,
+      model,
       ...(fabric && emulatedFabric
         ? { emulated: { fabric: fabric.name, built: emulatedFabric, link: fabric.link } }
         : {}),
@@ -145,7 +151,9 @@ export async function runBench(argv: string[], out: (line: string) => void): Pro
     const avgBusBw = busbws.reduce((a, b) => a + b, 0) / Math.max(1, busbws.length);
     out(`# Out of bounds values : ${wrongTotal} ${wrongTotal === 0 ? 'OK' : 'FAILED'}`);
     out(`# Avg bus bandwidth    : ${avgBusBw.toFixed(6)}`);
-    out(`# Model error          : ${modelErrorSummary(results)}`);
+    out(
+      `# Model error          : ${model.available ? modelErrorSummary(results) : describeExecutorModel(model)}`,
+    );
     if (args.json !== undefined) {
       const json = {
         tool: 'fleetlab bench',
@@ -156,7 +164,8 @@ export async function runBench(argv: string[], out: (line: string) => void): Pro
         ranks: args.ranks,
         iters: args.iters,
         warmup_iters: args.warmup,
-        model_calibration: fit,
+        // The alpha-beta-gamma fit as before (or why it failed), and the model now used.
+        model_calibration: { ...localFit(calibration), executor_model: model },
         results,
         out_of_bounds: wrongTotal,
         avg_bus_bw: avgBusBw,

@@ -1,6 +1,7 @@
 // `fleetlab calibrate`: the memory roofline, the step kernel (copy and reduce) against it and the cost of
-// a dispatch, on the adapter at hand; a table on stdout and, with --json, the figures the cost
-// model is calibrated from.
+// a dispatch, on the adapter at hand, then real plans through the executor; a table on stdout,
+// the executor model fitted from it (or why none could be), and, with --json, the figures the
+// cost model is calibrated from.
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { DEFAULT_KERNEL_CONFIG, type KernelConfig } from '../exec/kernel-config.ts';
@@ -8,6 +9,7 @@ import { type CalibrationRow, calibrate, type SweepOptions } from '../exec/micro
 import { describeAdapter, type GpuContext } from '../gpu/device.ts';
 import { LimitError } from '../gpu/errors.ts';
 import { nodeShaders } from '../gpu/shaders-node.ts';
+import { describeExecutorModel, localExecutorModel } from '../model/executor-model.ts';
 import { formatSeconds } from '../model/units.ts';
 import { parseBytes, parseNumber, UsageError } from './args.ts';
 import { cliContext } from './node-context.ts';
@@ -152,6 +154,12 @@ export async function runCalibrate(args: string[], out: (line: string) => void):
       `# peak        copyBuffer ${gbps(best('copy_buffer_Bps'))} GB/s, copy kernel ${gbps(best('copy_kernel_Bps'))} GB/s, ` +
         `reduce kernel ${gbps(best('reduce_kernel_Bps'))} GB/s`,
     );
+    const plans = result.executor_plans ?? [];
+    out(
+      `# executor    ${plans.length} plans run through the executor (${plans.reduce((n, p) => n + p.steps.length, 0)} steps), median of ${plans[0]?.reps ?? 0} runs each`,
+    );
+    // The model bench prices plans with; a fit that cannot be made says why, and this goes on.
+    out(`# model       ${describeExecutorModel(localExecutorModel(result))}`);
     if (options.json !== undefined) {
       const text = `${JSON.stringify(result, null, 2)}\n`;
       if (options.json === '-') process.stdout.write(text);

@@ -14,7 +14,7 @@ import { MAX_RANKS } from '../plans/build.ts';
 import { DTYPE_INFO } from '../plans/dtype.ts';
 import type { Op, Plan } from '../plans/plan.ts';
 import { validatePlan } from '../plans/validate.ts';
-import { type ArenaLayout, arenaLayout } from './arena.ts';
+import type { ArenaLayout } from './arena.ts';
 import type { RankBuffers } from './interpreter.ts';
 import { DEFAULT_KERNEL_CONFIG, type KernelConfig, REDOP_CODE } from './kernel-config.ts';
 import {
@@ -23,11 +23,11 @@ import {
   kernelDispatch,
   kernelLaunch,
 } from './kernel-dispatch.ts';
+import { executorLayout, groupGrid, groupOps } from './step-features.ts';
 
 // One op-table row: src, dst, count, padding (u32 each); each table starts 256 B aligned.
 const ROW_WORDS = 4;
 const TABLE_ALIGN_BYTES = 256;
-const ARENA_TARGET_BYTES = 256 * 2 ** 20;
 
 interface Dispatch {
   readonly pipeline: GPUComputePipeline;
@@ -87,10 +87,7 @@ export class GpuExecutor {
         );
       }
     }
-    // Arenas of a quarter GiB unless a rank's buffer needs more: one allocation as large as the
-    // binding limit can fail where several smaller ones succeed (SwiftShader refused 1 GiB).
-    const largest = Math.max(...plan.sizes.send, ...plan.sizes.recv) * bytes;
-    this.layout = arenaLayout(plan, Math.min(limit, Math.max(ARENA_TARGET_BYTES, largest + 256)));
+    this.layout = executorLayout(plan, ctx.limits);
     this.cache = cache ?? new PipelineCache(ctx);
   }
 
@@ -184,43 +181,14 @@ export class GpuExecutor {
     }
   }
 
-  /** Splits a step's ops by (kind, source arena, destination arena) and encodes each group. */
+  /** The executor's grouping of a step's ops (step-features.ts), each group as an op table. */
   private groups(ops: readonly Op[]): Group[] {
-    const { places } = this.layout;
-    const byPair = new Map<
-      string,
-      {
-        src: number;
-        dst: number;
-        kind: Op['kind'];
-        rows: { src: number; dst: number; count: number }[];
-      }
-    >();
-    for (const op of ops) {
-      const s = (places[op.src.rank] as ArenaLayout['places'][number])[op.src.buffer];
-      const d = (places[op.dst.rank] as ArenaLayout['places'][number])[op.dst.buffer];
-      const key = `${op.kind}:${s.arena}:${d.arena}`;
-      const group = byPair.get(key) ?? { src: s.arena, dst: d.arena, kind: op.kind, rows: [] };
-      group.rows.push({
-        src: s.offset + op.src.offset,
-        dst: d.offset + op.dst.offset,
-        count: op.count,
+    return groupOps(ops, this.layout, this.config).map((g) => {
+      const words = new Uint32Array(g.rows.length * ROW_WORDS);
+      g.rows.forEach((o, i) => {
+        words.set([o.src, o.dst, o.count, 0], i * ROW_WORDS);
       });
-      byPair.set(key, group);
-    }
-    return [...byPair.values()].map(({ src, dst, kind, rows }) => {
-      const width =
-        this.config.vectorize &&
-        rows.every((o) => o.src % 4 === 0 && o.dst % 4 === 0 && o.count % 4 === 0)
-          ? 4
-          : 1;
-      const words = new Uint32Array(rows.length * ROW_WORDS);
-      let maxLanes = 0;
-      rows.forEach((o, i) => {
-        words.set([o.src / width, o.dst / width, o.count / width, 0], i * ROW_WORDS);
-        maxLanes = Math.max(maxLanes, o.count / width);
-      });
-      return { src, dst, kind, words, rows: rows.length, width, maxLanes };
+      return { ...g, words, rows: g.rows.length };
     });
   }
 
@@ -258,12 +226,15 @@ export class GpuExecutor {
           entries,
         }),
     );
-    const parts = Math.ceil(g.maxLanes / (config.workgroupSize * config.lanesPerInvocation));
-    const x = Math.max(1, Math.min(parts, ctx.limits.maxComputeWorkgroupsPerDimension));
     return {
       pipeline: program.pipeline,
       bindGroup,
-      workgroups: [x, g.rows, Math.max(1, Math.ceil(parts / x))],
+      workgroups: groupGrid(
+        g.maxLanes,
+        g.rows,
+        config,
+        ctx.limits.maxComputeWorkgroupsPerDimension,
+      ),
     };
   }
 

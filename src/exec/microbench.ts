@@ -1,6 +1,8 @@
 // The microbenchmarks the cost model is calibrated from (`fleetlab calibrate`): over a sweep of
 // sizes, copyBufferToBuffer (the memory roofline), the copy and reduce step kernels, and the
-// fixed cost of a dispatch. Bandwidth counts bytes read + written, as the roofline does.
+// fixed cost of a dispatch; then real plans through the executor (executor-calibration.ts),
+// what the executor model is fitted on. Bandwidth counts bytes read + written, as the roofline
+// does.
 
 import { createBuffer } from '../gpu/buffers.ts';
 import type { AdapterReport, GpuContext, GrantedLimits } from '../gpu/device.ts';
@@ -15,6 +17,7 @@ import {
 } from '../gpu/timer.ts';
 import type { Plan } from '../plans/plan.ts';
 import { treeBroadcast, treeReduce } from '../plans/tree.ts';
+import { calibrateExecutor, type ExecutorPlanSample } from './executor-calibration.ts';
 import { GpuExecutor } from './gpu-executor.ts';
 import { DEFAULT_KERNEL_CONFIG, type KernelConfig } from './kernel-config.ts';
 import { median } from './median.ts';
@@ -53,12 +56,28 @@ export interface Calibration {
   readonly empty_pass_s: number;
   /** Wall-clock from submit of one empty dispatch to onSubmittedWorkDone. */
   readonly submit_roundtrip_s: number;
+  /**
+   * Real plans run through the executor (executor-calibration.ts): what the executor model is
+   * fitted on. Absent in calibrations written before it (the model then falls back to the
+   * alpha-beta-gamma fit of `sizes`).
+   */
+  readonly executor_plans?: readonly ExecutorPlanSample[];
 }
 
 /** Called as the sweep goes, so a CLI can print rows as nccl-tests does. */
 export interface CalibrationHooks {
   readonly onStart?: (timestamp: TimestampRegime, latency: LatencyFigures) => void;
   readonly onRow?: (row: CalibrationRow) => void;
+  /** Each executor calibration plan as it is measured. */
+  readonly onExecutorPlan?: (sample: ExecutorPlanSample) => void;
+}
+
+/** The executor passes of a calibration: how large and how often (false: none). */
+export interface ExecutorPassOptions {
+  /** Largest bytes of one op (default: the sweep's largest size, at most 16 MiB). */
+  readonly maxOpBytes?: number;
+  /** Timed runs of each plan (default 7). */
+  readonly reps?: number;
 }
 
 export type LatencyFigures = Pick<
@@ -190,6 +209,7 @@ export async function calibrate(
   /** Whether the device clamps storage accesses (recorded, not changed, here). */
   robustness = true,
   hooks: CalibrationHooks = {},
+  passes: ExecutorPassOptions | false = {},
 ): Promise<Calibration> {
   const timestamp = await detectTimestampRegime(ctx);
   const timer = new GpuTimer(ctx);
@@ -221,6 +241,15 @@ export async function calibrate(
       rows.push(row);
       hooks.onRow?.(row);
     }
+    const executor_plans =
+      passes === false
+        ? undefined
+        : await calibrateExecutor(ctx, shaders, cache, timer, {
+            maxOpBytes: passes.maxOpBytes ?? Math.min(16 * 2 ** 20, sweep.maxBytes),
+            reps: passes.reps ?? 7,
+            config,
+            ...(hooks.onExecutorPlan ? { onPlan: hooks.onExecutorPlan } : {}),
+          });
     return {
       tool: 'fleetlab calibrate',
       date: new Date().toISOString(),
@@ -230,6 +259,7 @@ export async function calibrate(
       kernel: { ...config, reduce: 'sum float', robustness },
       sizes: rows,
       ...latency,
+      ...(executor_plans ? { executor_plans } : {}),
     };
   } finally {
     timer.destroy();

@@ -2,12 +2,13 @@
 // over a range of message sizes, the model's curves for the same plans on a fabric, and the
 // message size where ring and tree cross. sweep-plot.ts draws them.
 //
-// Every curve is the plan priced step by step (pricePlan), so the model and the measurement
-// read the same plan; the textbook's closed form can be drawn beside it. The crossover is given
+// Every curve is the plan priced step by step (pricePlan on a fabric, or this GPU's executor
+// model on the plan's step features), so the model and the measurement read the same plan; the textbook's closed form can be drawn beside it. The crossover is given
 // twice: where the book's ring and tree AllReduce forms meet on one link (ringTreeCrossover),
 // and where the priced curves on the chosen fabric meet, which is what the plot shows.
 import { benchPlan } from '../exec/collective-bench.ts';
 import type { KernelConfig } from '../exec/kernel-config.ts';
+import { stepFeatures } from '../exec/step-features.ts';
 import type { Fabric } from '../fabric/fabric.ts';
 import type { LinkSpec } from '../fabric/topologies.ts';
 import type { GpuContext } from '../gpu/device.ts';
@@ -15,6 +16,7 @@ import { PipelineCache } from '../gpu/pipelines.ts';
 import type { ShaderLibrary } from '../gpu/shader-library.ts';
 import { busBwFactor } from '../model/busbw.ts';
 import { CLOSED_FORMS, closedForm } from '../model/closed-forms.ts';
+import { type ExecutorModel, executorPlanSeconds } from '../model/executor-model.ts';
 import { ringTreeCrossover } from '../model/p2p.ts';
 import { pricePlan } from '../model/pricer.ts';
 import { DTYPE_INFO, type Dtype, type RedOp } from '../plans/dtype.ts';
@@ -88,8 +90,14 @@ export interface ModelSpec {
   readonly algorithms: readonly string[];
   readonly ranks: number;
   readonly sizes: readonly number[];
-  /** The fabric the plans are priced on: calibratedLocalFabric for this GPU, or a preset's. */
-  readonly fabric: Fabric;
+  /** The fabric the plans are priced on (a preset's); or give `executor`. */
+  readonly fabric?: Fabric;
+  /**
+   * This GPU's executor model (model/executor-model.ts): given, the priced curve is what the
+   * executor would take, step features by step features, instead of the fabric's price; where
+   * the model is unavailable its times are NaN (the plot leaves them out).
+   */
+  readonly executor?: ExecutorModel;
   /** Default 'float'; only the element size matters to the price. */
   readonly dtype?: Dtype;
   readonly root?: number;
@@ -198,10 +206,12 @@ function planAt(spec: ModelSpec, algorithm: string, count: number): Plan {
   return builderFor(spec.collective, algorithm)(specOf(spec, count, dtype, 'sum'));
 }
 
-/** Seconds the model gives `algorithm` for `bytes` on the spec's fabric. */
+/** Seconds the model gives `algorithm` for `bytes`: the executor model's, or the fabric's price. */
 function pricedTime(spec: ModelSpec, algorithm: string, bytes: number): number {
-  return pricePlan(planAt(spec, algorithm, countOf(bytes, spec.dtype ?? 'float')), spec.fabric)
-    .total_s;
+  const plan = planAt(spec, algorithm, countOf(bytes, spec.dtype ?? 'float'));
+  if (spec.executor) return executorPlanSeconds(spec.executor, stepFeatures(plan));
+  if (!spec.fabric) throw new RangeError('a model spec needs a fabric or an executor model');
+  return pricePlan(plan, spec.fabric).total_s;
 }
 
 /** Whether the textbook has a closed form for this collective's algorithm. */

@@ -8,6 +8,8 @@ export interface TimelineData {
   /** Per step, seconds; NaN where not measured (no WebGPU). */
   readonly measured_s: readonly number[];
   readonly model_s: readonly number[];
+  /** Why the model has no times (a calibration too noisy to fit): shown in its column. */
+  readonly model_unavailable?: string;
   readonly emulated_s: readonly number[];
   /** The closed form for the whole collective on the fabric's link; NaN where none applies. */
   readonly analytic_s: number;
@@ -51,14 +53,15 @@ export class Timeline {
         cell(String(i + 1)),
         cell(phase),
         cell(time(data.measured_s[i] ?? Number.NaN)),
-        cell(time(data.model_s[i] ?? Number.NaN)),
+        cell(data.model_unavailable ? 'unavailable' : time(data.model_s[i] ?? Number.NaN)),
         cell(time(data.emulated_s[i] ?? Number.NaN)),
       );
     });
     const measured = sum(data.measured_s);
     const model = sum(data.model_s);
-    const error =
-      Number.isFinite(measured) && measured > 0
+    const error = data.model_unavailable
+      ? `unavailable (${data.model_unavailable})`
+      : Number.isFinite(measured) && measured > 0
         ? `${(((model - measured) / measured) * 100).toFixed(1)} %`
         : '—';
     this.foot.replaceChildren();
