@@ -11,7 +11,7 @@
 import { writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
-import { cliContext } from '../src/cli/node-context.ts';
+import { cliContext } from '../src/cli/public.ts';
 import { benchPlan } from '../src/exec/collective-bench.ts';
 import { calibrate } from '../src/exec/microbench.ts';
 import { stepFeatures } from '../src/exec/step-features.ts';
