@@ -4,22 +4,21 @@
 import GUI from 'lil-gui';
 import { allocateBuffers, type RankBuffers } from '../../src/exec/interpreter.ts';
 import { calibrate } from '../../src/exec/microbench.ts';
-import { stepFeatures } from '../../src/exec/step-features.ts';
 import { FABRIC_PRESETS, fabricPreset } from '../../src/fabric/fabric-presets.ts';
 import { acquireDevice, describeAdapter, type GpuContext } from '../../src/gpu/device.ts';
 import { PipelineCache } from '../../src/gpu/pipelines.ts';
 import { browserProvider } from '../../src/gpu/provider.ts';
 import { viteShaders } from '../../src/gpu/shaders-vite.ts';
-import { closedForm } from '../../src/model/closed-forms.ts';
-import {
-  type ExecutorModel,
-  executorStepTimes,
-  localExecutorModel,
-} from '../../src/model/executor-model.ts';
-import { pricePlan } from '../../src/model/pricer.ts';
+import { type ExecutorModel, localExecutorModel } from '../../src/model/executor-model.ts';
 import { DTYPE_INFO, DTYPES, REDOPS } from '../../src/plans/dtype.ts';
 import { COLLECTIVES, type Plan } from '../../src/plans/plan.ts';
 import { ALGORITHMS } from '../../src/plans/registry.ts';
+import {
+  analyticSeconds,
+  emulatedFace,
+  emulatedStepFaces,
+  modelStepFaces,
+} from '../../src/run/faces.ts';
 import { pageAlert } from '../../src/view/alert.ts';
 import { chunkColour, valueColour } from '../../src/view/colours.ts';
 import { type Layout, layoutFabric, routePoints } from '../../src/view/layout.ts';
@@ -157,24 +156,12 @@ async function load(next: ViewState): Promise<void> {
     );
     // The page runs each step in a submission of its own (runStep), so each pays a submit.
     const model = session.model
-      ? executorStepTimes(
-          session.model,
-          stepFeatures(plan, session.ctx ? { limits: session.ctx.limits } : {}).map((f) => ({
-            ...f,
-            submits: 1,
-          })),
-        )
+      ? modelStepFaces(plan, session.model, session.ctx?.limits, true)
       : plan.steps.map(() => Number.NaN);
-    const emulated = pricePlan(plan, fabric).steps.map((s) => s.time_s);
-    let analytic = Number.NaN;
-    try {
-      analytic = closedForm(next.collective, plan.algorithm, plan.ranks, next.bytes, {
-        alpha: link.alpha_s,
-        beta: link.beta_Bps,
-      }).time;
-    } catch {
-      // No closed form for this algorithm: the row says so.
-    }
+    const emulated = emulatedStepFaces(plan, emulatedFace(plan, fabric));
+    // NaN where the book has no closed form for this algorithm: the row says so.
+    const analytic =
+      analyticSeconds(next.collective, plan.algorithm, plan.ranks, next.bytes, link) ?? Number.NaN;
     timeline.show({
       phases: plan.steps.map((s) => s.phase),
       measured_s: run.measured_s,

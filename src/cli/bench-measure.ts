@@ -1,24 +1,17 @@
 // One row of `fleetlab bench` and of the bench suite: one size of one algorithm, out of place
-// and in place, measured on the GPU and set beside the calibrated model of the executor (and a
-// fabric's emulated and analytic times when one is chosen). The model prices the plan's steps
-// by what the executor dispatches (exec/step-features.ts, model/executor-model.ts); where no
-// model could be fitted its time is NaN and `unavailable` says why.
-import { type BenchRow, benchPlan } from '../exec/collective-bench.ts';
+// and in place, run by the runner (src/run/run-plan.ts): measured on the GPU, checked, and set
+// beside the calibrated model of the executor (and a fabric's emulated and analytic times when
+// one is chosen). Where no model could be fitted its time is NaN and `unavailable` says why.
 import { measureCopyBuffer } from '../exec/microbench.ts';
-import { stepFeatures } from '../exec/step-features.ts';
-import type { Fabric } from '../fabric/fabric.ts';
-import type { LinkSpec } from '../fabric/topologies.ts';
 import type { GpuContext } from '../gpu/device.ts';
 import type { PipelineCache } from '../gpu/pipelines.ts';
 import { nodeShaders } from '../gpu/shaders-node.ts';
 import type { GpuTimer } from '../gpu/timer.ts';
 import { busBwFactor } from '../model/busbw.ts';
-import { closedForm } from '../model/closed-forms.ts';
-import { type ExecutorModel, executorPlanSeconds } from '../model/executor-model.ts';
-import { pricePlan } from '../model/pricer.ts';
+import type { ExecutorModel } from '../model/executor-model.ts';
 import { DTYPE_INFO } from '../plans/dtype.ts';
-import type { Plan } from '../plans/plan.ts';
 import { builderFor } from '../plans/registry.ts';
+import { type EmulatedFabric, type PlanRun, runPlan } from '../run/run-plan.ts';
 import type { BenchArgs } from './bench-args.ts';
 
 export interface ModelTime {
@@ -74,12 +67,7 @@ export interface BenchSetup {
   readonly emulated?: EmulatedFabric;
 }
 
-export interface EmulatedFabric {
-  readonly fabric: string;
-  readonly built: Fabric;
-  /** The link the closed forms assume. */
-  readonly link: LinkSpec;
-}
+export type { EmulatedFabric } from '../run/run-plan.ts';
 
 export function countOf(args: BenchArgs, bytes: number): number {
   return Math.floor(bytes / DTYPE_INFO[args.dtype].bytes);
@@ -109,9 +97,13 @@ export async function measureSize(
       inPlace,
       root: args.root,
     });
-    const row = await benchPlan(ctx, nodeShaders, cache, plan, args, size + (inPlace ? 1 : 0));
-    const modelled = executorPlanSeconds(model, stepFeatures(plan, { limits: ctx.limits }));
-    placements.push(placement(args, plan, row, bytes, roofline, model, modelled, setup.emulated));
+    const run = await runPlan({ ctx, shaders: nodeShaders, cache }, plan, {
+      ...args,
+      seed: size + (inPlace ? 1 : 0),
+      model,
+      ...(setup.emulated ? { emulated: setup.emulated } : {}),
+    });
+    placements.push(placement(args, run, bytes, roofline));
   }
   const [oop, ip] = placements as [PlacementResult, PlacementResult];
   const result: BenchResult = {
@@ -135,39 +127,32 @@ export async function measureSize(
 
 function placement(
   args: BenchArgs,
-  plan: Plan,
-  row: BenchRow,
+  run: PlanRun,
   bytes: number,
   rooflineBps: number,
-  executor: ExecutorModel,
-  model: number,
-  emulated?: EmulatedFabric,
 ): PlacementResult {
+  const row = run.measured;
   const t = row.time_s;
   const algBw = t > 0 ? bytes / t / 1e9 : Number.NaN;
+  const model = run.model.time_s;
   return {
     time: us(t),
     median_time: us(row.median_s),
     alg_bw: algBw,
     bus_bw: algBw * busBwFactor(args.collective, args.ranks),
     nwrong: row.wrong,
-    model: executor.available
-      ? { time: us(model) }
-      : { time: Number.NaN, unavailable: executor.reason },
+    model: run.model.unavailable
+      ? { time: Number.NaN, unavailable: run.model.unavailable }
+      : { time: us(model) },
     model_error: row.median_s > 0 ? (model - row.median_s) / row.median_s : Number.NaN,
     traffic_bytes: row.traffic_bytes,
     roofline_fraction: t > 0 ? row.traffic_bytes / t / rooflineBps : Number.NaN,
-    ...(emulated
+    ...(run.emulated
       ? {
           emulated: {
-            fabric: emulated.fabric,
-            time: us(pricePlan(plan, emulated.built).total_s),
-            analytic_time: us(
-              closedForm(args.collective, plan.algorithm, args.ranks, bytes, {
-                alpha: emulated.link.alpha_s,
-                beta: emulated.link.beta_Bps,
-              }).time,
-            ),
+            fabric: run.emulated.fabric,
+            time: us(run.emulated.time_s),
+            analytic_time: us(run.analytic_s ?? Number.NaN),
           },
         }
       : {}),

@@ -2,26 +2,26 @@
 // over a range of message sizes, the model's curves for the same plans on a fabric, and the
 // message size where ring and tree cross. sweep-plot.ts draws them.
 //
-// Every curve is the plan priced step by step (pricePlan on a fabric, or this GPU's executor
-// model on the plan's step features), so the model and the measurement read the same plan; the textbook's closed form can be drawn beside it. The crossover is given
+// Every curve is the plan's face from the runner's faces (src/run/faces.ts): the event-driven
+// pricer on a fabric, or this GPU's executor model on the plan's step features, so the model
+// and the measurement read the same plan; the textbook's closed form can be drawn beside it. The crossover is given
 // twice: where the book's ring and tree AllReduce forms meet on one link (ringTreeCrossover),
 // and where the priced curves on the chosen fabric meet, which is what the plot shows.
 import { benchPlan } from '../exec/collective-bench.ts';
 import type { KernelConfig } from '../exec/kernel-config.ts';
-import { stepFeatures } from '../exec/step-features.ts';
 import type { Fabric } from '../fabric/fabric.ts';
 import type { LinkSpec } from '../fabric/topologies.ts';
 import type { GpuContext } from '../gpu/device.ts';
 import { PipelineCache } from '../gpu/pipelines.ts';
 import type { ShaderLibrary } from '../gpu/shader-library.ts';
 import { busBwFactor } from '../model/busbw.ts';
-import { CLOSED_FORMS, closedForm } from '../model/closed-forms.ts';
-import { type ExecutorModel, executorPlanSeconds } from '../model/executor-model.ts';
+import { CLOSED_FORMS } from '../model/closed-forms.ts';
+import type { ExecutorModel } from '../model/executor-model.ts';
 import { ringTreeCrossover } from '../model/p2p.ts';
-import { pricePlan } from '../model/pricer.ts';
 import { DTYPE_INFO, type Dtype, type RedOp } from '../plans/dtype.ts';
 import type { Collective, CollectiveSpec, Plan } from '../plans/plan.ts';
 import { builderFor } from '../plans/registry.ts';
+import { analyticSeconds, emulatedFace, modelFace } from '../run/faces.ts';
 
 /** What a sweep runs: nccl-tests' parameters, with a list of sizes and of algorithms. */
 export interface SweepSpec {
@@ -209,9 +209,9 @@ function planAt(spec: ModelSpec, algorithm: string, count: number): Plan {
 /** Seconds the model gives `algorithm` for `bytes`: the executor model's, or the fabric's price. */
 function pricedTime(spec: ModelSpec, algorithm: string, bytes: number): number {
   const plan = planAt(spec, algorithm, countOf(bytes, spec.dtype ?? 'float'));
-  if (spec.executor) return executorPlanSeconds(spec.executor, stepFeatures(plan));
+  if (spec.executor) return modelFace(plan, spec.executor).time_s;
   if (!spec.fabric) throw new RangeError('a model spec needs a fabric or an executor model');
-  return pricePlan(plan, spec.fabric).total_s;
+  return emulatedFace(plan, spec.fabric).time_s;
 }
 
 /** Whether the textbook has a closed form for this collective's algorithm. */
@@ -243,17 +243,15 @@ export function modelCurves(spec: ModelSpec): ModelCurve[] {
     });
     const link = spec.closedFormLink;
     if (link && hasClosedForm(collective, algorithm)) {
-      const params = {
-        alpha: link.alpha_s,
-        beta: link.beta_Bps,
-        ...(link.gamma_s_per_B === undefined ? {} : { gamma: link.gamma_s_per_B }),
+      const at = {
+        ...link,
         ...(spec.ranksPerNode === undefined ? {} : { ranksPerNode: spec.ranksPerNode }),
       };
       curves.push({
         algorithm,
         kind: 'closed-form',
         points: sizes.map((b) =>
-          point(b, closedForm(collective, algorithm, ranks, b, params).time),
+          point(b, analyticSeconds(collective, algorithm, ranks, b, at) as number),
         ),
       });
     }
