@@ -12,9 +12,9 @@ import { PipelineCache } from '../../src/gpu/pipelines.ts';
 import { browserProvider } from '../../src/gpu/provider.ts';
 import { viteShaders } from '../../src/gpu/shaders-vite.ts';
 import { GpuTimer } from '../../src/gpu/timer.ts';
-import { pricePlan } from '../../src/model/pricer.ts';
 import { LAYOUTS, type Plan } from '../../src/plans/plan.ts';
 import { LAYOUT_COMMS, tensorParallel } from '../../src/plans/tensor-parallel.ts';
+import { emulatedFace, emulatedSteps } from '../../src/run/faces.ts';
 import { measureTensorParallel, type TpMeasurement } from '../../src/run/tp-measure.ts';
 import { pageAlert } from '../../src/view/alert.ts';
 import { chunkColour, valueColour, valueScale } from '../../src/view/colours.ts';
@@ -102,7 +102,11 @@ async function load(next: TpState): Promise<void> {
     const layout = layoutFabric(fabric);
     scene.setLayout(layout, Math.max(1, run.strips[0]?.[0]?.length ?? 1));
     const scale = valueScale(run.strips.flat());
-    const transfer = pricePlan(plan, fabric, () => Number.NaN).steps.map((s) => s.transfer_s);
+    // Kernels at no time: the page shows the transfers the pricer gives each step here.
+    const transfer = emulatedSteps(
+      plan,
+      emulatedFace(plan, fabric, { kernelSeconds: () => 0 }),
+    ).steps.map((s) => s.transfer_s);
     panels.renderTimes(timesTable, plan, measurement, transfer);
     panels.renderChecks(checksTable, run.checks);
     state = { ...next, step: Math.min(next.step, plan.steps.length) };

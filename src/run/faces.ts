@@ -100,6 +100,29 @@ export function emulatedStepFaces(plan: Plan, face: EmulatedFace): number[] {
   });
 }
 
+/** One step of a plan on the emulated fabric: its seconds, kernels' or transfers'. */
+export interface StepFace {
+  readonly time_s: number;
+  /** The step's seconds where it runs kernels (a layer's kernel phases), else 0. */
+  readonly compute_s: number;
+  /** The step's seconds where it only moves data, else 0. */
+  readonly transfer_s: number;
+}
+
+/** The emulated face step by step (see emulatedStepFaces), each as compute or transfer. */
+export function emulatedSteps(
+  plan: Plan,
+  face: EmulatedFace,
+): { readonly steps: readonly StepFace[]; readonly total_s: number } {
+  const seconds = emulatedStepFaces(plan, face);
+  const steps = plan.steps.map((step, i) => {
+    const time_s = seconds[i] as number;
+    const kernels = (step.kernels?.length ?? 0) > 0;
+    return { time_s, compute_s: kernels ? time_s : 0, transfer_s: kernels ? 0 : time_s };
+  });
+  return { steps, total_s: face.time_s };
+}
+
 /** What a closed form needs of the fabric: its link, and gamma and the node size if known. */
 export interface AnalyticLink extends LinkSpec {
   readonly gamma_s_per_B?: number;

@@ -1,7 +1,7 @@
 // A tensor-parallel layer measured on this GPU, its three faces of time side by side:
 // - measured: the whole plan run on the one GPU (all ranks share it), GPU timestamps per step;
 // - emulated: N devices each as fast as this GPU: every rank's kernels timed alone, ranks in
-//   parallel (the slowest sets the step), the collective's steps priced on the chosen fabric;
+//   parallel, the plan's graph priced event by event on the chosen fabric (src/run/faces.ts);
 // - analytic: the Fleet Law, T_1 / N + the closed form of the collective (src/model/fleet-law.ts).
 // Each run is first checked against the unsharded layer on the CPU (src/exec/tp-reference.ts).
 
@@ -15,9 +15,10 @@ import type { PipelineCache } from '../gpu/pipelines.ts';
 import type { ShaderLibrary } from '../gpu/shader-library.ts';
 import type { GpuTimer } from '../gpu/timer.ts';
 import { kernelFor } from '../kernels/registry.ts';
-import { type PlanPrice, pricePlan } from '../model/pricer.ts';
+import { graphOf } from '../plans/from-steps.ts';
 import type { LayerInfo, Plan } from '../plans/plan.ts';
 import { type TensorParallelSpec, tensorParallel } from '../plans/tensor-parallel.ts';
+import { emulatedFace, emulatedSteps, type StepFace } from './faces.ts';
 
 export interface TpMeasurement {
   readonly plan: Plan;
@@ -32,8 +33,9 @@ export interface TpMeasurement {
   readonly kernel_s: readonly (readonly number[])[];
   /** Each rank's kernel seconds summed over the plan. */
   readonly rank_compute_s: readonly number[];
-  /** The plan on `fabric`: kernels at their measured per-rank times, moves priced. */
-  readonly emulated: PlanPrice;
+  /** The plan on `fabric` (the event-driven pricer): kernels at their measured per-rank
+   * times, moves priced; each step's seconds and the whole. */
+  readonly emulated: { readonly steps: readonly StepFace[]; readonly total_s: number };
   /** Of emulated.total_s: the kernel steps (slowest rank) and the rest (communication). */
   readonly compute_s: number;
   readonly comm_s: number;
@@ -116,11 +118,16 @@ export async function measureTensorParallel(
       ),
     );
     // A step's kernels on one rank were timed together; spread that time over them evenly
-    // (the pricer sums them back per rank).
-    const emulated = pricePlan(plan, fabric, (op, s) => {
-      const onRank = plan.steps[s]?.kernels?.filter((k) => k.rank === op.rank).length ?? 1;
-      return ((kernel_s[s]?.[op.rank] as number) ?? 0) / onRank;
+    // (the pricer runs a rank's kernels one after another on its compute stream).
+    const graph = graphOf(plan);
+    const face = emulatedFace(graph, fabric, {
+      kernelSeconds: (task) => {
+        const s = graph.stepOf[task.id] as number;
+        const onRank = plan.steps[s]?.kernels?.filter((k) => k.rank === task.rank).length ?? 1;
+        return ((kernel_s[s]?.[task.rank] as number) ?? 0) / onRank;
+      },
     });
+    const emulated = emulatedSteps(plan, face);
     const compute_s = emulated.steps.reduce((t, s) => t + s.compute_s, 0);
     return {
       plan,
