@@ -6,13 +6,15 @@
 // the exact oracle of the executor, whatever waves the executor forms.
 //
 // Cost: one scoreboard pass (src/plans/scoreboard.ts) over every access, and for each conflict
-// a reachability question, answered at once when the earlier task is a direct dependency (as in
-// every graph graphOf builds) and otherwise by a backward search that visits only tasks listed
-// after the earlier one.
+// a reachability question: answered by a comparison where both tasks sit on one rank's chain
+// of program order (src/plans/rank-chains.ts: every graph graphOf builds), at once where the
+// earlier task is a direct dependency, and otherwise by a backward search that visits only
+// tasks listed after the earlier one.
 
 import { Accesses, BufferIndex } from './accesses.ts';
 import { isDtype } from './dtype.ts';
 import { type Graph, STREAMS, type Task } from './graph.ts';
+import { RankChains } from './rank-chains.ts';
 import { Scoreboard } from './scoreboard.ts';
 import { kernelOperands, PlanError } from './validate.ts';
 
@@ -201,10 +203,12 @@ export function validateGraph(graph: Graph): void {
     checkTask(graph, index, task, i);
   });
   const reach = new Reach(graph.tasks);
+  const chains = new RankChains(graph.ranks, graph.tasks.length);
   const board = new Scoreboard();
   const accesses = new Accesses(index);
   const conflicts: number[] = [];
   graph.tasks.forEach((task, i) => {
+    chains.add(task);
     const a = accesses.of(task);
     checkOwnOverlaps(task, a);
     for (let k = 0; k < a.length; k++) {
@@ -217,9 +221,10 @@ export function validateGraph(graph: Graph): void {
         a.write[k] as boolean,
         conflicts,
       );
+      const b = graph.buffers[a.buffer[k] as number];
       for (const earlier of conflicts) {
-        if (reach.ordered(earlier, i)) continue;
-        const b = graph.buffers[a.buffer[k] as number];
+        const e = graph.tasks[earlier] as Task;
+        if (chains.proves(e, task, b?.rank ?? -1) || reach.ordered(earlier, i)) continue;
         throw new PlanError(
           `tasks ${earlier} and ${i} may run at once and both touch ${b?.name} of rank ` +
             `${b?.rank} in [${a.start[k]}..${a.end[k]}), one writing it: add a dependency`,
