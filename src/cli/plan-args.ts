@@ -3,22 +3,16 @@
 import { parseArgs } from 'node:util';
 import { FABRIC_PRESETS, type FabricPreset, fabricPreset } from '../fabric/fabric-presets.ts';
 import { MAX_PLAN_RANKS } from '../plans/build.ts';
-import {
-  COLLECTIVES,
-  type Collective,
-  type CollectiveSpec,
-  LAYOUTS,
-  type Layout,
-} from '../plans/plan.ts';
+import { COLLECTIVES, type Collective, type CollectiveSpec } from '../plans/plan.ts';
 import { ALGORITHMS } from '../plans/registry.ts';
 import {
-  LAYOUT_COMMS,
   MAX_TP_DIM,
   MAX_TP_RANKS,
   type TensorParallelSpec,
   type TpComm,
 } from '../plans/tensor-parallel.ts';
 import { parseBytes, parseWhole, UsageError } from './args.ts';
+import { layoutOption } from './tp-args.ts';
 import { parseTime } from './units-parse.ts';
 
 /** Plans of at most this many ranks are printed wave by wave. */
@@ -137,18 +131,7 @@ function collectiveArgs(name: string, values: Values, common: Common): PlanArgs 
 
 function tpArgs(values: Values, common: Common): PlanArgs {
   refuse(values, COLLECTIVE_ONLY, 'plan tp');
-  if (values.layout === undefined)
-    throw new UsageError(`plan tp needs --layout (${LAYOUTS.join(', ')})`);
-  if (!(LAYOUTS as readonly string[]).includes(values.layout)) {
-    throw new UsageError(`--layout '${values.layout}' is not one of ${LAYOUTS.join(', ')}`);
-  }
-  const layout = values.layout as Layout;
-  const comms = LAYOUT_COMMS[layout];
-  if (values.comm !== undefined && !(comms as readonly string[]).includes(values.comm)) {
-    throw new UsageError(
-      `--comm '${values.comm}' for --layout ${layout} must be ${comms.join(' or ')}`,
-    );
-  }
+  const layout = layoutOption(values, 'plan tp');
   const dim = (d: 'm' | 'k' | 'n', fallback: string) =>
     parseWhole(`--${d}`, values[d] ?? fallback, 1, MAX_TP_DIM);
   const spec: TensorParallelSpec = {

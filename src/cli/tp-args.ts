@@ -74,19 +74,7 @@ export function parseTpArgs(argv: string[]): TpArgs {
     },
   });
   if (positionals.length > 0) throw new UsageError(`tp takes no positional '${positionals[0]}'`);
-  if (values.layout === undefined) {
-    throw new UsageError(`tp needs --layout (${LAYOUTS.join(', ')})`);
-  }
-  if (!(LAYOUTS as readonly string[]).includes(values.layout)) {
-    throw new UsageError(`--layout '${values.layout}' is not one of ${LAYOUTS.join(', ')}`);
-  }
-  const layout = values.layout as Layout;
-  const comms = LAYOUT_COMMS[layout];
-  if (values.comm !== undefined && !(comms as readonly string[]).includes(values.comm)) {
-    throw new UsageError(
-      `--comm '${values.comm}' for --layout ${layout} must be ${comms.join(' or ')}`,
-    );
-  }
+  const layout = layoutOption(values, 'tp');
   const ranks = parseWhole('--ranks', values.ranks, 1, MAX_TP_RANKS);
   const [m, k, n] = (['m', 'k', 'n'] as const).map((d) =>
     parseWhole(`--${d}`, values[d], 1, MAX_TP_DIM),
@@ -122,4 +110,28 @@ export function parseTpArgs(argv: string[]): TpArgs {
     seed: parseWhole('--seed', values.seed, 0, 2 ** 32 - 1),
     ...(values.json === undefined ? {} : { json: values.json }),
   };
+}
+
+/**
+ * --layout (required) and --comm (one the layout allows), as `tp` and `plan tp` take them;
+ * UsageError naming the value and what there is.
+ */
+export function layoutOption(
+  values: { readonly layout?: string | undefined; readonly comm?: string | undefined },
+  command: string,
+): Layout {
+  if (values.layout === undefined) {
+    throw new UsageError(`${command} needs --layout (${LAYOUTS.join(', ')})`);
+  }
+  if (!(LAYOUTS as readonly string[]).includes(values.layout)) {
+    throw new UsageError(`--layout '${values.layout}' is not one of ${LAYOUTS.join(', ')}`);
+  }
+  const layout = values.layout as Layout;
+  const comms = LAYOUT_COMMS[layout];
+  if (values.comm !== undefined && !(comms as readonly string[]).includes(values.comm)) {
+    throw new UsageError(
+      `--comm '${values.comm}' for --layout ${layout} must be ${comms.join(' or ')}`,
+    );
+  }
+  return layout;
 }
