@@ -1,5 +1,8 @@
-// The step-level pricer: any plan on any fabric. The ops of a step run concurrently; what
-// shares a link serializes on it. Per step:
+// The step-level pricer: any lock-step plan on any fabric, a step after the whole of the one
+// before. fleetlab prices with the event-driven pricer (event-pricer.ts) now; this one stays
+// as its independent reference: the tests check that the graph of every lock-step plan prices
+// at or below its steps, and exactly as them on a uniform switch. The ops of a step run
+// concurrently; what shares a link serializes on it. Per step:
 //
 //   busy(link) = alpha_link + (bytes of the step's ops routed over the link) / beta_link
 //   transfer   = max over links of busy(link)            (the step's bottleneck link)

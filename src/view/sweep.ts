@@ -77,7 +77,7 @@ export interface ModelPoint {
 
 export interface ModelCurve {
   readonly algorithm: string;
-  /** 'priced': pricePlan of the plan on the fabric; 'closed-form': the textbook's formula. */
+  /** 'priced': the plan's face from the runner (src/run/faces.ts); 'closed-form': the textbook's formula. */
   readonly kind: 'priced' | 'closed-form';
   /** By increasing size. */
   readonly points: readonly ModelPoint[];
