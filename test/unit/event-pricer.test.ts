@@ -16,11 +16,12 @@ import { priceGraph } from '../../src/model/event-pricer.ts';
 import { pricePlan } from '../../src/model/pricer.ts';
 import { graphOf } from '../../src/plans/from-steps.ts';
 import type { Graph, KernelTask, MoveTask, Task } from '../../src/plans/graph.ts';
-import type { Collective, Op, Plan, Step } from '../../src/plans/plan.ts';
+import type { Collective, Plan } from '../../src/plans/plan.ts';
 import { ALGORITHMS } from '../../src/plans/registry.ts';
 import { ringAllGather, ringAllReduce, ringReduceScatter } from '../../src/plans/ring.ts';
 import { tensorParallel } from '../../src/plans/tensor-parallel.ts';
 import { validateGraph } from '../../src/plans/validate-graph.ts';
+import { ringAllReducePlan, treeAllReducePlan } from '../hand-plans.ts';
 
 const alpha_s = 5e-6;
 const beta_Bps = 50e9;
@@ -34,64 +35,6 @@ function price(plan: Plan, fabric: Parameters<typeof priceGraph>[1]) {
   const graph = graphOf(plan);
   validateGraph(graph);
   return priceGraph(graph, fabric);
-}
-
-// Hand-built lock-step plans, independent of the builders (as in pricer.test.ts): in-place
-// float AllReduce of `count` elements per rank.
-function op(kind: Op['kind'], src: number, dst: number, offset: number, count: number): Op {
-  return {
-    kind,
-    src: { rank: src, buffer: 'recv', offset },
-    dst: { rank: dst, buffer: 'recv', offset },
-    count,
-    chunk: 0,
-  };
-}
-
-function plan(algorithm: string, ranks: number, count: number, steps: Step[]): Plan {
-  return {
-    collective: 'allreduce',
-    algorithm,
-    ranks,
-    count,
-    dtype: 'float',
-    redop: 'sum',
-    root: 0,
-    inPlace: true,
-    sizes: { send: Array(ranks).fill(0), recv: Array(ranks).fill(count) },
-    input: Array(ranks).fill({ buffer: 'recv', offset: 0, count }),
-    output: Array(ranks).fill({ buffer: 'recv', offset: 0, count }),
-    steps,
-  };
-}
-
-function ringAllReducePlan(n: number, count: number): Plan {
-  const c = count / n;
-  const mod = (x: number) => ((x % n) + n) % n;
-  const phase = (name: string, kind: Op['kind'], chunkOf: (r: number, s: number) => number) =>
-    Array.from({ length: n - 1 }, (_, s) => ({
-      phase: name,
-      ops: Array.from({ length: n }, (_, r) => op(kind, r, mod(r + 1), chunkOf(r, s) * c, c)),
-    }));
-  return plan('ring', n, count, [
-    ...phase('reduce-scatter', 'reduce', (r, s) => mod(r - s)),
-    ...phase('all-gather', 'copy', (r, s) => mod(r + 1 - s)),
-  ]);
-}
-
-/** Binomial tree, n = 2^k: reduce to rank 0 (distance 1, 2, 4...), then broadcast back. */
-function treeAllReducePlan(n: number, count: number): Plan {
-  const steps: Step[] = [];
-  const ranks = Array.from({ length: n }, (_, r) => r);
-  for (let d = 1; d < n; d *= 2) {
-    const senders = ranks.filter((r) => r % (2 * d) === d);
-    steps.push({ phase: 'reduce', ops: senders.map((r) => op('reduce', r, r - d, 0, count)) });
-  }
-  for (let d = n / 2; d >= 1; d /= 2) {
-    const senders = ranks.filter((r) => r % (2 * d) === 0);
-    steps.push({ phase: 'broadcast', ops: senders.map((r) => op('copy', r, r + d, 0, count)) });
-  }
-  return plan('tree', n, count, steps);
 }
 
 describe('lock-step plans price as their closed forms where the step pricer does', () => {
