@@ -2,8 +2,8 @@
 // fabric, beside the model. All state lives in the URL hash; every failure shows in the alert
 // and keeps the last good scene.
 import GUI from 'lil-gui';
-import { allocateBuffers, type RankBuffers } from '../../src/exec/interpreter.ts';
-import { calibrate } from '../../src/exec/microbench.ts';
+import { calibrate } from '../../src/exec/calibration/microbench.ts';
+import { allocateBuffers, type RankBuffers } from '../../src/exec/interpreter/steps.ts';
 import { FABRIC_PRESETS, fabricPreset } from '../../src/fabric/fabric-presets.ts';
 import { acquireDevice, describeAdapter, type GpuContext } from '../../src/gpu/device.ts';
 import { PipelineCache } from '../../src/gpu/pipelines.ts';

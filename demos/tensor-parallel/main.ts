@@ -4,7 +4,7 @@
 // unsharded layer, the time of every step three ways, and the Fleet Law measured over N ranks.
 // All state lives in the URL hash; every failure shows in the alert and keeps the last scene.
 import GUI from 'lil-gui';
-import { measureFmaPeak } from '../../src/exec/matmul.ts';
+import { measureFmaPeak } from '../../src/exec/kernels/matmul.ts';
 import type { Fabric } from '../../src/fabric/fabric.ts';
 import { FABRIC_PRESETS, fabricPreset } from '../../src/fabric/fabric-presets.ts';
 import { acquireDevice, describeAdapter, type GpuContext } from '../../src/gpu/device.ts';

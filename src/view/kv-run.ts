@@ -2,13 +2,13 @@
 // decoder (every pass a real forward pass, time from GPU timestamps) or, without WebGPU, over
 // the textbook's memory-bound model with assumed numbers (labelled as such); one frame an
 // iteration. No DOM here: the page draws what this returns.
-import { DecoderGpu } from '../exec/decoder-gpu.ts';
+import { DecoderGpu } from '../exec/decoder/gpu.ts';
 import {
   DEFAULT_DECODER,
   type DecoderConfig,
   decoderWeights,
   weightBytes,
-} from '../exec/decoder-model.ts';
+} from '../exec/decoder/model.ts';
 import type { GpuContext } from '../gpu/device.ts';
 import type { PipelineCache } from '../gpu/pipelines.ts';
 import type { ShaderLibrary } from '../gpu/shader-library.ts';

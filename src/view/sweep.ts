@@ -7,8 +7,9 @@
 // and the measurement read the same plan; the textbook's closed form can be drawn beside it. The crossover is given
 // twice: where the book's ring and tree AllReduce forms meet on one link (ringTreeCrossover),
 // and where the priced curves on the chosen fabric meet, which is what the plot shows.
-import { benchPlan } from '../exec/collective-bench.ts';
-import type { KernelConfig } from '../exec/kernel-config.ts';
+
+import type { KernelConfig } from '../exec/executor/kernel-config.ts';
+import { benchPlan } from '../exec/measure/collective-bench.ts';
 import type { Fabric } from '../fabric/fabric.ts';
 import type { LinkSpec } from '../fabric/topologies.ts';
 import type { GpuContext } from '../gpu/device.ts';

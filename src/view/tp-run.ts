@@ -1,11 +1,11 @@
 // A tensor-parallel plan run for the page: step by step on the GPU (each rank's buffers read
 // back after every step, as the collectives view does) or on the CPU interpreter without
 // WebGPU; each rank's copy of the result checked against the unsharded layer on the CPU
-// (src/exec/tp-reference.ts), within its tolerance.
-import { GpuExecutor } from '../exec/gpu-executor.ts';
-import { interpret, type RankBuffers } from '../exec/interpreter.ts';
-import { layerInputs, scatterInputs } from '../exec/shards.ts';
-import { type LayerReference, layerReference } from '../exec/tp-reference.ts';
+// (src/exec/tensor-parallel/reference.ts), within its tolerance.
+import { GpuExecutor } from '../exec/executor/steps.ts';
+import { interpret, type RankBuffers } from '../exec/interpreter/steps.ts';
+import { type LayerReference, layerReference } from '../exec/tensor-parallel/reference.ts';
+import { layerInputs, scatterInputs } from '../exec/tensor-parallel/shards.ts';
 import type { GpuContext } from '../gpu/device.ts';
 import type { PipelineCache } from '../gpu/pipelines.ts';
 import type { ShaderLibrary } from '../gpu/shader-library.ts';

@@ -1,7 +1,7 @@
 // The sweep's local curves priced by the executor model: each point is the model's time of the
 // very plan the sweep would run, and an unavailable model gives NaN points, not a throw.
 import { describe, expect, it } from 'vitest';
-import { stepFeatures } from '../../src/exec/step-features.ts';
+import { stepFeatures } from '../../src/exec/executor/step-features.ts';
 import {
   type AvailableModel,
   type ExecutorModel,

@@ -1,7 +1,7 @@
 // The KV-cache page's pure parts: URL state (round trip, junk, presets) and the frames recorded
 // from a run (one an iteration, no block owned twice, every block of a running request shown).
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_DECODER, decoderWeights, weightBytes } from '../../src/exec/decoder-model.ts';
+import { DEFAULT_DECODER, decoderWeights, weightBytes } from '../../src/exec/decoder/model.ts';
 import { modelEngine } from '../../src/serving/engine.ts';
 import { simulate } from '../../src/serving/scheduler.ts';
 import { gridShape, requestCss } from '../../src/view/kv-draw.ts';

@@ -1,7 +1,7 @@
 // The page's presets: each loads from the URL without an error, runs within the view's limits,
 // and the closed forms bear out what its description tells the lecture.
 import { describe, expect, it } from 'vitest';
-import { allocateBuffers, interpret } from '../../src/exec/interpreter.ts';
+import { allocateBuffers, interpret } from '../../src/exec/interpreter/steps.ts';
 import { fabricPreset } from '../../src/fabric/fabric-presets.ts';
 import { LINK_PRESETS } from '../../src/fabric/presets.ts';
 import { allReduceRing, allReduceTree } from '../../src/model/closed-forms.ts';

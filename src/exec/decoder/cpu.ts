@@ -1,5 +1,5 @@
 // The decoder on the CPU, unsharded, in f64 with a contiguous KV cache per sequence: the
-// reference the GPU decoder's logits are checked against (src/exec/decoder-gpu.ts, sharded over
+// reference the GPU decoder's logits are checked against (src/exec/decoder/gpu.ts, sharded over
 // ranks, paged cache, f32).
 //
 // Tolerance: the GPU computes in f32 (u = 2^-24). Each layer runs matmuls of depth d, 4d and
@@ -9,10 +9,10 @@
 // much relative to 1 + max |logit|. Measured: 2-3 u (errors mostly cancel), so the bound has
 // room, yet it is far below the gap between distinct logits of random weights (order 1e-2): a
 // wrong head, block or position shows up at once.
-import { attentionCpu, type ContiguousKv } from '../kernels/attention.ts';
-import { geluF32 } from '../kernels/bias-gelu.ts';
-import { F32_UNIT_ROUNDOFF } from '../kernels/matmul.ts';
-import { type DecoderConfig, type DecoderWeights, ffnWidth, RMS_EPS } from './decoder-model.ts';
+import { attentionCpu, type ContiguousKv } from '../../kernels/attention.ts';
+import { geluF32 } from '../../kernels/bias-gelu.ts';
+import { F32_UNIT_ROUNDOFF } from '../../kernels/matmul.ts';
+import { type DecoderConfig, type DecoderWeights, ffnWidth, RMS_EPS } from './model.ts';
 
 /** Largest |gpu - cpu| allowed for a logit, relative to 1 + max |logit| of the pass. */
 export function logitTolerance(c: DecoderConfig): number {

@@ -1,9 +1,9 @@
 // Logical matrices in and out of a tensor-parallel plan's buffers: the plan's shards say which
 // block of which matrix lies where on which rank (src/plans/tensor-parallel.ts), so inputs are
 // scattered and results gathered by reading that list, never by re-deriving the split.
-import type { LayerInfo, Plan, Shard } from '../plans/plan.ts';
-import { allocateBuffers, type RankBuffers } from './interpreter.ts';
-import { mulberry32 } from './rng.ts';
+import type { LayerInfo, Plan, Shard } from '../../plans/plan.ts';
+import { allocateBuffers, type RankBuffers } from '../interpreter/steps.ts';
+import { mulberry32 } from '../random/rng.ts';
 
 /** Full row-major matrices by tensor name: tensors.X is m x k, ... */
 export type Tensors = Readonly<Record<string, Float32Array>>;

@@ -3,8 +3,8 @@
 // arena until the next would pass the largest storage binding; a plan too large for one binding
 // spreads over several arenas, and the executor binds the pair each op needs. A rank's send
 // and recv stay in one arena whenever both fit one (kernel ops need them in one binding).
-import { DTYPE_INFO } from '../plans/dtype.ts';
-import type { BufferName, Plan } from '../plans/plan.ts';
+import { DTYPE_INFO } from '../../plans/dtype.ts';
+import type { BufferName, Plan } from '../../plans/plan.ts';
 
 // 64 elements of 4 B: the 256 B storage offset alignment WebGPU guarantees to be enough.
 const REGION_ALIGN = 64;

@@ -2,21 +2,21 @@
 // or tiled) and the FMA peak kernel (shaders/fma-peak.wgsl). A MatmulRecorder creates its
 // buffers and bind group once and encodes the dispatch as often as a benchmark wants; matmul()
 // is the one-shot form.
-import { createBuffer, readBuffer } from '../gpu/buffers.ts';
-import type { GpuContext } from '../gpu/device.ts';
-import { LimitError, withErrorScopes } from '../gpu/errors.ts';
-import type { ComputeProgram, PipelineCache } from '../gpu/pipelines.ts';
-import type { ShaderLibrary } from '../gpu/shader-library.ts';
-import type { GpuTimer } from '../gpu/timer.ts';
+import { createBuffer, readBuffer } from '../../gpu/buffers.ts';
+import type { GpuContext } from '../../gpu/device.ts';
+import { LimitError, withErrorScopes } from '../../gpu/errors.ts';
+import type { ComputeProgram, PipelineCache } from '../../gpu/pipelines.ts';
+import type { ShaderLibrary } from '../../gpu/shader-library.ts';
+import type { GpuTimer } from '../../gpu/timer.ts';
 import {
   type MatmulKernel,
   type MatmulShape,
   matmulBlock,
   matmulGrid,
   matmulProgram,
-} from '../kernels/matmul.ts';
-import { kernelProgram } from './kernel-dispatch.ts';
-import { median } from './median.ts';
+} from '../../kernels/matmul.ts';
+import { median } from '../measure/median.ts';
+import { kernelProgram } from './dispatch.ts';
 
 function checkShape(ctx: GpuContext, { m, k, n }: MatmulShape, kernel: MatmulKernel): void {
   for (const [name, v] of [

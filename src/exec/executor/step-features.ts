@@ -7,8 +7,8 @@
 // each op (enough for the group's largest op; smaller ops' extra workgroups return at once),
 // y = rows, z spills x past the device's per-dimension limit. Lanes are vec4 where every op of
 // the group is 4-element aligned, else scalar.
-import { DTYPE_INFO } from '../plans/dtype.ts';
-import type { Op, Plan } from '../plans/plan.ts';
+import { DTYPE_INFO } from '../../plans/dtype.ts';
+import type { Op, Plan } from '../../plans/plan.ts';
 import { type ArenaLayout, arenaLayout } from './arena.ts';
 import { DEFAULT_KERNEL_CONFIG, type KernelConfig } from './kernel-config.ts';
 

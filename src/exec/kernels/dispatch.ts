@@ -4,13 +4,13 @@
 // binding file, e.g. shaders/matmul-arena.wgsl, makes its operands regions of one storage
 // buffer at offsets given in the uniform); each kernel op has its own 256 B uniform slot. The
 // decoder and the one-shot runners bind buffers of their own through `kernelProgram`.
-import type { GpuContext } from '../gpu/device.ts';
-import { withErrorScopes } from '../gpu/errors.ts';
-import type { ComputeProgram, PipelineCache } from '../gpu/pipelines.ts';
-import { compose, type ShaderLibrary, specialize } from '../gpu/shader-library.ts';
-import type { KernelLaunch, KernelProgram } from '../kernels/kernel.ts';
-import { kernelFor } from '../kernels/registry.ts';
-import type { KernelOp, Region } from '../plans/plan.ts';
+import type { GpuContext } from '../../gpu/device.ts';
+import { withErrorScopes } from '../../gpu/errors.ts';
+import type { ComputeProgram, PipelineCache } from '../../gpu/pipelines.ts';
+import { compose, type ShaderLibrary, specialize } from '../../gpu/shader-library.ts';
+import type { KernelLaunch, KernelProgram } from '../../kernels/kernel.ts';
+import { kernelFor } from '../../kernels/registry.ts';
+import type { KernelOp, Region } from '../../plans/plan.ts';
 
 /** Bytes of one kernel's uniform slot (WebGPU's minUniformBufferOffsetAlignment at most). */
 export const KERNEL_UNIFORM_BYTES = 256;

@@ -10,7 +10,7 @@
 // Split over N ranks: query and KV heads by rank (Wq, Wk, Wv by columns, Wo by rows), W1 and b1
 // by columns, W2 by rows: each layer ends its attention and its MLP in one AllReduce each, as
 // Megatron puts them. Embeddings, norms and the LM head stay whole (on every rank).
-import { mulberry32 } from './rng.ts';
+import { mulberry32 } from '../random/rng.ts';
 
 export interface DecoderConfig {
   readonly layers: number;

@@ -4,25 +4,25 @@
 // when the ranks' buffers need more than one storage binding), plus one dispatch per kernel
 // op (tensor-parallel plans). Moves equal the CPU interpreter's bit for bit: same ops, same
 // operand order, no hazard in a step; kernels within their oracles' tolerances.
-import { createBuffer, readBuffer } from '../gpu/buffers.ts';
-import type { GpuContext } from '../gpu/device.ts';
-import { LimitError, withErrorScopes } from '../gpu/errors.ts';
-import { PipelineCache } from '../gpu/pipelines.ts';
-import { compose, type ShaderLibrary, specialize } from '../gpu/shader-library.ts';
-import { GpuTimer } from '../gpu/timer.ts';
-import { MAX_RANKS } from '../plans/build.ts';
-import { DTYPE_INFO } from '../plans/dtype.ts';
-import type { Op, Plan } from '../plans/plan.ts';
-import { validatePlan } from '../plans/validate.ts';
-import type { ArenaLayout } from './arena.ts';
-import type { RankBuffers } from './interpreter.ts';
-import { DEFAULT_KERNEL_CONFIG, type KernelConfig, REDOP_CODE } from './kernel-config.ts';
+import { createBuffer, readBuffer } from '../../gpu/buffers.ts';
+import type { GpuContext } from '../../gpu/device.ts';
+import { LimitError, withErrorScopes } from '../../gpu/errors.ts';
+import { PipelineCache } from '../../gpu/pipelines.ts';
+import { compose, type ShaderLibrary, specialize } from '../../gpu/shader-library.ts';
+import { GpuTimer } from '../../gpu/timer.ts';
+import { MAX_RANKS } from '../../plans/build.ts';
+import { DTYPE_INFO } from '../../plans/dtype.ts';
+import type { Op, Plan } from '../../plans/plan.ts';
+import { validatePlan } from '../../plans/validate.ts';
+import type { RankBuffers } from '../interpreter/steps.ts';
 import {
   KERNEL_UNIFORM_BYTES,
   type KernelDispatch,
   kernelDispatch,
   kernelLaunch,
-} from './kernel-dispatch.ts';
+} from '../kernels/dispatch.ts';
+import type { ArenaLayout } from './arena.ts';
+import { DEFAULT_KERNEL_CONFIG, type KernelConfig, REDOP_CODE } from './kernel-config.ts';
 import { executorLayout, groupGrid, groupOps } from './step-features.ts';
 
 // One op-table row: src, dst, count, padding (u32 each); each table starts 256 B aligned.

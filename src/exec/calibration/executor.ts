@@ -1,22 +1,22 @@
 // Calibration passes for the executor's cost model: real plans run through the GPU executor,
 // each step timed as the executor times it (one timed pass), and paired with that step's
-// features (step-features.ts). Two families, so the fit sees many small ops as well as few large
-// ones and copies as well as reductions:
+// features (executor/step-features.ts). Two families, so the fit sees many small ops as well as
+// few large ones and copies as well as reductions:
 // - synthetic one-step plans: `ops` equal ops of `count` elements from each rank's send to the
 //   next rank's recv, all copies or all reductions, over a grid of (ranks, ops per rank, bytes);
 // - the real AllReduce builders (ring, tree, rhd) at small sizes, whose steps mix ops of unequal
 //   sizes in one dispatch (the grid is sized by the largest) and fold odd rank counts.
 // Every pass is repeated and its median kept; a pass whose median is not finite is dropped.
-import type { GpuContext } from '../gpu/device.ts';
-import type { PipelineCache } from '../gpu/pipelines.ts';
-import type { ShaderLibrary } from '../gpu/shader-library.ts';
-import type { GpuTimer } from '../gpu/timer.ts';
-import type { Op, Plan } from '../plans/plan.ts';
-import { ALGORITHMS, type PlanBuilder } from '../plans/registry.ts';
-import { GpuExecutor } from './gpu-executor.ts';
-import { DEFAULT_KERNEL_CONFIG, type KernelConfig } from './kernel-config.ts';
-import { median } from './median.ts';
-import { type StepFeatures, stepFeatures } from './step-features.ts';
+import type { GpuContext } from '../../gpu/device.ts';
+import type { PipelineCache } from '../../gpu/pipelines.ts';
+import type { ShaderLibrary } from '../../gpu/shader-library.ts';
+import type { GpuTimer } from '../../gpu/timer.ts';
+import type { Op, Plan } from '../../plans/plan.ts';
+import { ALGORITHMS, type PlanBuilder } from '../../plans/registry.ts';
+import { DEFAULT_KERNEL_CONFIG, type KernelConfig } from '../executor/kernel-config.ts';
+import { type StepFeatures, stepFeatures } from '../executor/step-features.ts';
+import { GpuExecutor } from '../executor/steps.ts';
+import { median } from '../measure/median.ts';
 
 /** One calibration plan as run: its steps' features and the medians of its GPU seconds. */
 export interface ExecutorPlanSample {

@@ -2,12 +2,12 @@
 // semantics of every plan and the oracle of the GPU executor (validatePlan guarantees that the
 // op order inside a step does not matter, so both compute the same bits).
 
-import type { KernelCall } from '../kernels/kernel.ts';
-import { kernelFor } from '../kernels/registry.ts';
-import { DTYPE_INFO, type ElementArray } from '../plans/dtype.ts';
-import { applyElementwise } from '../plans/elementwise.ts';
-import type { BufferName, Plan } from '../plans/plan.ts';
-import type { RegionLike } from '../plans/validate.ts';
+import type { KernelCall } from '../../kernels/kernel.ts';
+import { kernelFor } from '../../kernels/registry.ts';
+import { DTYPE_INFO, type ElementArray } from '../../plans/dtype.ts';
+import { applyElementwise } from '../../plans/elementwise.ts';
+import type { BufferName, Plan } from '../../plans/plan.ts';
+import type { RegionLike } from '../../plans/validate.ts';
 
 /** Each rank's buffers: buffers[rank].send, buffers[rank].recv. */
 export type RankBuffers = Record<BufferName, ElementArray>[];

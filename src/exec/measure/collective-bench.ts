@@ -1,15 +1,15 @@
 // One row of `fleetlab bench`: a plan run on the GPU, timed over iterations, and checked against
 // the CPU interpreter (the count of wrong elements, as nccl-tests' #wrong).
-import type { GpuContext } from '../gpu/device.ts';
-import type { PipelineCache } from '../gpu/pipelines.ts';
-import type { ShaderLibrary } from '../gpu/shader-library.ts';
-import { GpuTimer } from '../gpu/timer.ts';
-import type { Plan } from '../plans/plan.ts';
-import { GpuExecutor } from './gpu-executor.ts';
-import { cloneBuffers, interpret, type RankBuffers } from './interpreter.ts';
-import type { KernelConfig } from './kernel-config.ts';
+import type { GpuContext } from '../../gpu/device.ts';
+import type { PipelineCache } from '../../gpu/pipelines.ts';
+import type { ShaderLibrary } from '../../gpu/shader-library.ts';
+import { GpuTimer } from '../../gpu/timer.ts';
+import type { Plan } from '../../plans/plan.ts';
+import type { KernelConfig } from '../executor/kernel-config.ts';
+import { GpuExecutor } from '../executor/steps.ts';
+import { cloneBuffers, interpret, type RankBuffers } from '../interpreter/steps.ts';
+import { randomBuffers } from '../random/fill.ts';
 import { median } from './median.ts';
-import { randomBuffers } from './random-fill.ts';
 import { type Trace, traceOf, trafficBytes } from './trace.ts';
 
 export interface BenchOptions {

@@ -1,10 +1,10 @@
 // y = GeLU(x + bias[col]) on the GPU on buffers of its own (the bias + GeLU kernel of
 // src/kernels/bias-gelu.ts, with its CPU oracle and tolerance), or one half of it by mode.
-import { createBuffer, readBuffer } from '../gpu/buffers.ts';
-import type { GpuContext } from '../gpu/device.ts';
-import { LimitError, withErrorScopes } from '../gpu/errors.ts';
-import type { PipelineCache } from '../gpu/pipelines.ts';
-import type { ShaderLibrary } from '../gpu/shader-library.ts';
+import { createBuffer, readBuffer } from '../../gpu/buffers.ts';
+import type { GpuContext } from '../../gpu/device.ts';
+import { LimitError, withErrorScopes } from '../../gpu/errors.ts';
+import type { PipelineCache } from '../../gpu/pipelines.ts';
+import type { ShaderLibrary } from '../../gpu/shader-library.ts';
 import {
   type BiasGeluMode,
   biasGeluGrid,
@@ -12,8 +12,8 @@ import {
   biasGeluWidth,
   checkBiasGeluShape,
   modeHasBias,
-} from '../kernels/bias-gelu.ts';
-import { kernelProgram } from './kernel-dispatch.ts';
+} from '../../kernels/bias-gelu.ts';
+import { kernelProgram } from './dispatch.ts';
 
 /** y = GeLU(x + bias[col]) (x: m x n row-major f32, bias: n), or one half by `mode`. */
 export async function biasGelu(

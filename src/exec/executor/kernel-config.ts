@@ -1,5 +1,5 @@
 // The shape of the step kernel (shaders/step.wgsl) and the codes of its pipeline constants.
-import type { RedOp } from '../plans/dtype.ts';
+import type { RedOp } from '../../plans/dtype.ts';
 
 export interface KernelConfig {
   readonly workgroupSize: number;

@@ -2,10 +2,10 @@
 // an order that keeps every dependency (list order unless told otherwise). It is the reference
 // semantics of every graph and the oracle of the GPU executor: validateGraph guarantees that
 // every such order computes the same bits, and the tests check it by running other orders.
-import { DTYPE_INFO, type ElementArray } from '../plans/dtype.ts';
-import { applyElementwise } from '../plans/elementwise.ts';
-import type { Graph, Task } from '../plans/graph.ts';
-import { runKernel } from './interpreter.ts';
+import { DTYPE_INFO, type ElementArray } from '../../plans/dtype.ts';
+import { applyElementwise } from '../../plans/elementwise.ts';
+import type { Graph, Task } from '../../plans/graph.ts';
+import { runKernel } from './steps.ts';
 
 /** Each rank's named buffers: buffers[rank][name]. */
 export type GraphBuffers = Record<string, ElementArray>[];

@@ -16,9 +16,9 @@
 //   e_H = 1.13 e_Z + e_gelu; Y = H W2 is then within sum_j e_H,j |W2_jc| + gamma_n sum_j
 //   (|H_j| + e_H,j) |W2_jc|. Each side obeys it, so the tolerance is twice that bound.
 
-import { biasGeluCpu, biasGeluTolerance } from '../kernels/bias-gelu.ts';
-import { F32_UNIT_ROUNDOFF, matmulCpu, matmulTolerance } from '../kernels/matmul.ts';
-import type { LayerInfo } from '../plans/plan.ts';
+import { biasGeluCpu, biasGeluTolerance } from '../../kernels/bias-gelu.ts';
+import { F32_UNIT_ROUNDOFF, matmulCpu, matmulTolerance } from '../../kernels/matmul.ts';
+import type { LayerInfo } from '../../plans/plan.ts';
 import type { Tensors } from './shards.ts';
 
 // The largest slope of the tanh-form GeLU (at z ~ 1.5) is 1.129; rounded up.

@@ -1,26 +1,26 @@
 // The microbenchmarks the cost model is calibrated from (`fleetlab calibrate`): over a sweep of
 // sizes, copyBufferToBuffer (the memory roofline), the copy and reduce step kernels, and the
-// fixed cost of a dispatch; then real plans through the executor (executor-calibration.ts),
+// fixed cost of a dispatch; then real plans through the executor (calibration/executor.ts),
 // what the executor model is fitted on. Bandwidth counts bytes read + written, as the roofline
 // does.
 
-import { createBuffer } from '../gpu/buffers.ts';
-import type { AdapterReport, GpuContext, GrantedLimits } from '../gpu/device.ts';
-import { PipelineCache } from '../gpu/pipelines.ts';
-import type { ShaderLibrary } from '../gpu/shader-library.ts';
+import { createBuffer } from '../../gpu/buffers.ts';
+import type { AdapterReport, GpuContext, GrantedLimits } from '../../gpu/device.ts';
+import { PipelineCache } from '../../gpu/pipelines.ts';
+import type { ShaderLibrary } from '../../gpu/shader-library.ts';
 import {
   detectTimestampRegime,
   type EncodeRepetition,
   GpuTimer,
   type TimestampRegime,
   timestampMarker,
-} from '../gpu/timer.ts';
-import type { Plan } from '../plans/plan.ts';
-import { treeBroadcast, treeReduce } from '../plans/tree.ts';
-import { calibrateExecutor, type ExecutorPlanSample } from './executor-calibration.ts';
-import { GpuExecutor } from './gpu-executor.ts';
-import { DEFAULT_KERNEL_CONFIG, type KernelConfig } from './kernel-config.ts';
-import { median } from './median.ts';
+} from '../../gpu/timer.ts';
+import type { Plan } from '../../plans/plan.ts';
+import { treeBroadcast, treeReduce } from '../../plans/tree.ts';
+import { DEFAULT_KERNEL_CONFIG, type KernelConfig } from '../executor/kernel-config.ts';
+import { GpuExecutor } from '../executor/steps.ts';
+import { median } from '../measure/median.ts';
+import { calibrateExecutor, type ExecutorPlanSample } from './executor.ts';
 
 export interface SweepOptions {
   readonly minBytes: number;
@@ -57,7 +57,7 @@ export interface Calibration {
   /** Wall-clock from submit of one empty dispatch to onSubmittedWorkDone. */
   readonly submit_roundtrip_s: number;
   /**
-   * Real plans run through the executor (executor-calibration.ts): what the executor model is
+   * Real plans run through the executor (calibration/executor.ts): what the executor model is
    * fitted on. Absent in calibrations written before it (the model then falls back to the
    * alpha-beta-gamma fit of `sizes`).
    */

@@ -4,19 +4,25 @@
 // named buffers as regions of one buffer, which also keeps a kernel's operands in one binding.
 // Results equal the graph interpreter's bit for bit on moves (validateGraph: no hazard between
 // tasks a wave runs together), and within the kernels' oracles' tolerances on kernels.
-import type { GpuContext } from '../gpu/device.ts';
-import type { PipelineCache } from '../gpu/pipelines.ts';
-import type { ShaderLibrary } from '../gpu/shader-library.ts';
-import type { GpuTimer } from '../gpu/timer.ts';
-import { DTYPE_INFO } from '../plans/dtype.ts';
-import type { Graph } from '../plans/graph.ts';
-import { type Packing, packBuffers, packGraph, packingOf, unpackBuffers } from '../plans/pack.ts';
-import type { Plan } from '../plans/plan.ts';
-import { planOf } from '../plans/to-steps.ts';
-import { validateGraph } from '../plans/validate-graph.ts';
-import { GpuExecutor } from './gpu-executor.ts';
-import type { GraphBuffers } from './interpret-graph.ts';
+import type { GpuContext } from '../../gpu/device.ts';
+import type { PipelineCache } from '../../gpu/pipelines.ts';
+import type { ShaderLibrary } from '../../gpu/shader-library.ts';
+import type { GpuTimer } from '../../gpu/timer.ts';
+import { DTYPE_INFO } from '../../plans/dtype.ts';
+import type { Graph } from '../../plans/graph.ts';
+import {
+  type Packing,
+  packBuffers,
+  packGraph,
+  packingOf,
+  unpackBuffers,
+} from '../../plans/pack.ts';
+import type { Plan } from '../../plans/plan.ts';
+import { planOf } from '../../plans/to-steps.ts';
+import { validateGraph } from '../../plans/validate-graph.ts';
+import type { GraphBuffers } from '../interpreter/graph.ts';
 import type { KernelConfig } from './kernel-config.ts';
+import { GpuExecutor } from './steps.ts';
 
 const plain = (graph: Graph) => graph.buffers.every((b) => b.name === 'send' || b.name === 'recv');
 

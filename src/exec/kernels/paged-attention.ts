@@ -3,14 +3,18 @@
 // attention output read back. The CPU oracle is src/kernels/attention.ts; the paging itself
 // (which blocks a sequence owns) is the KV pool's business (src/serving/), this only reads
 // through the table it is given.
-import { createBuffer, readBuffer } from '../gpu/buffers.ts';
-import type { GpuContext } from '../gpu/device.ts';
-import { LimitError, withErrorScopes } from '../gpu/errors.ts';
-import type { PipelineCache } from '../gpu/pipelines.ts';
-import type { ShaderLibrary } from '../gpu/shader-library.ts';
-import { type AttentionShape, checkAttentionShape, type QueryRow } from '../kernels/attention.ts';
-import { pagedAttentionKernel } from '../kernels/attention-paged.ts';
-import { kernelProgram } from './kernel-dispatch.ts';
+import { createBuffer, readBuffer } from '../../gpu/buffers.ts';
+import type { GpuContext } from '../../gpu/device.ts';
+import { LimitError, withErrorScopes } from '../../gpu/errors.ts';
+import type { PipelineCache } from '../../gpu/pipelines.ts';
+import type { ShaderLibrary } from '../../gpu/shader-library.ts';
+import {
+  type AttentionShape,
+  checkAttentionShape,
+  type QueryRow,
+} from '../../kernels/attention.ts';
+import { pagedAttentionKernel } from '../../kernels/attention-paged.ts';
+import { kernelProgram } from './dispatch.ts';
 
 export interface PagedAttentionInput {
   readonly shape: AttentionShape;

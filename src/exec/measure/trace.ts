@@ -1,7 +1,7 @@
 // What a run leaves behind: per step, its ops as the fabric sees them (who sends what to whom
 // over which link) and the GPU time the step took. The view animates this; the bench prices it.
-import { DTYPE_INFO } from '../plans/dtype.ts';
-import { linkOf, type Plan } from '../plans/plan.ts';
+import { DTYPE_INFO } from '../../plans/dtype.ts';
+import { linkOf, type Plan } from '../../plans/plan.ts';
 
 export interface TraceOp {
   readonly kind: 'copy' | 'reduce';

@@ -1,4 +1,4 @@
-// The decoder (src/exec/decoder-model.ts) on the GPU, split over tensor-parallel ranks: each
+// The decoder (src/exec/decoder/model.ts) on the GPU, split over tensor-parallel ranks: each
 // rank has its own weight shards and its own paged KV cache per layer, and runs its own
 // dispatches (QKV projections, KV append, paged attention, Wo; W1, bias + GeLU, W2); the
 // ranks' partial outputs meet in an AllReduce fused with the residual add (add-partials.wgsl:
@@ -7,25 +7,19 @@
 // mix of prefill rows (many positions of one sequence) and decode rows (one per sequence).
 // The matmuls, bias + GeLU and paged attention are the kernel registry's (src/kernels/), on
 // buffers of their own: their programs, uniform words and grids come from there.
-import { createBuffer, readBuffer } from '../gpu/buffers.ts';
-import type { GpuContext } from '../gpu/device.ts';
-import { withErrorScopes } from '../gpu/errors.ts';
-import type { PipelineCache } from '../gpu/pipelines.ts';
-import type { ShaderLibrary } from '../gpu/shader-library.ts';
-import type { GpuTimer } from '../gpu/timer.ts';
-import { pagedAttentionKernel } from '../kernels/attention-paged.ts';
-import { biasGeluGrid, biasGeluKernel } from '../kernels/bias-gelu.ts';
-import type { KernelLaunch } from '../kernels/kernel.ts';
-import { matmulKernel } from '../kernels/matmul.ts';
-import type { DecoderRow } from './decoder-cpu.ts';
-import {
-  checkDecoder,
-  type DecoderWeights,
-  ffnWidth,
-  RMS_EPS,
-  shardLayer,
-} from './decoder-model.ts';
-import { kernelProgram } from './kernel-dispatch.ts';
+import { createBuffer, readBuffer } from '../../gpu/buffers.ts';
+import type { GpuContext } from '../../gpu/device.ts';
+import { withErrorScopes } from '../../gpu/errors.ts';
+import type { PipelineCache } from '../../gpu/pipelines.ts';
+import type { ShaderLibrary } from '../../gpu/shader-library.ts';
+import type { GpuTimer } from '../../gpu/timer.ts';
+import { pagedAttentionKernel } from '../../kernels/attention-paged.ts';
+import { biasGeluGrid, biasGeluKernel } from '../../kernels/bias-gelu.ts';
+import type { KernelLaunch } from '../../kernels/kernel.ts';
+import { matmulKernel } from '../../kernels/matmul.ts';
+import { kernelProgram } from '../kernels/dispatch.ts';
+import type { DecoderRow } from './cpu.ts';
+import { checkDecoder, type DecoderWeights, ffnWidth, RMS_EPS, shardLayer } from './model.ts';
 
 const WG = 64;
 

@@ -1,9 +1,9 @@
 // Deterministic data for tests and benchmarks that stays exact under every op: floats normal
 // and nonzero (no denormals, which SwiftShader may flush; no ±0, whose max/min WGSL leaves
 // open), int32 over the full range (sums and products wrap).
-import { DTYPE_INFO, type Dtype, type ElementArray } from '../plans/dtype.ts';
-import type { Plan } from '../plans/plan.ts';
-import { allocateBuffers, type RankBuffers } from './interpreter.ts';
+import { DTYPE_INFO, type Dtype, type ElementArray } from '../../plans/dtype.ts';
+import type { Plan } from '../../plans/plan.ts';
+import { allocateBuffers, type RankBuffers } from '../interpreter/steps.ts';
 
 export function fill(dtype: Dtype, n: number, seed: number): ElementArray {
   const a = DTYPE_INFO[dtype].create(n);
