@@ -8,7 +8,7 @@ import {
   executorPlanSeconds,
 } from '../../src/model/executor-model.ts';
 import { ringAllReduce } from '../../src/plans/ring.ts';
-import { modelCurves } from '../../src/view/sweep.ts';
+import { modelCurves } from '../../src/view/collectives/sweep.ts';
 
 const model: AvailableModel = {
   available: true,

@@ -1,7 +1,7 @@
 // Two-level fabrics drawn as racks: each node a column of ranks, its switch to the right of the
 // column (so the ranks' links fan out rather than overlap), its NICs to the left beside the
 // ranks they serve, and the network below all racks. Many nodes wrap into rows of racks.
-import { nic, nodeSwitch } from '../fabric/fabric.ts';
+import { nic, nodeSwitch } from '../../fabric/fabric.ts';
 import type { Hub, LayoutLink, Point, RawLayout } from './layout-types.ts';
 
 // In rank spacings: a rack's NICs and switch sit SIDE either side of its ranks; racks are

@@ -2,8 +2,8 @@
 // ranks sends one chunk to its right neighbour, which adds it". A step's ops are summarized by
 // the pattern they share (every rank to its neighbour, to its partner, to one root), so 64
 // ranks read as one sentence; with no pattern, the first op and how many more.
-import type { RedOp } from '../plans/dtype.ts';
-import type { BufferName, Op, Plan } from '../plans/plan.ts';
+import type { RedOp } from '../../plans/dtype.ts';
+import type { BufferName, Op, Plan } from '../../plans/plan.ts';
 
 /** What a receiver does with a reduced chunk, and what a rank does reducing its own. */
 const TAKES: Readonly<Record<RedOp, string>> = {

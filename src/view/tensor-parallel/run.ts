@@ -2,17 +2,17 @@
 // back after every step, as the collectives view does) or on the CPU interpreter without
 // WebGPU; each rank's copy of the result checked against the unsharded layer on the CPU
 // (src/exec/tensor-parallel/reference.ts), within its tolerance.
-import { GpuExecutor } from '../exec/executor/steps.ts';
-import { interpret, type RankBuffers } from '../exec/interpreter/steps.ts';
-import { type LayerReference, layerReference } from '../exec/tensor-parallel/reference.ts';
-import { layerInputs, scatterInputs } from '../exec/tensor-parallel/shards.ts';
-import type { GpuContext } from '../gpu/device.ts';
-import type { PipelineCache } from '../gpu/pipelines.ts';
-import type { ShaderLibrary } from '../gpu/shader-library.ts';
-import { GpuTimer } from '../gpu/timer.ts';
-import { kernelFor } from '../kernels/registry.ts';
-import type { LayerInfo, Plan } from '../plans/plan.ts';
-import { strip } from './run.ts';
+import { GpuExecutor } from '../../exec/executor/steps.ts';
+import { interpret, type RankBuffers } from '../../exec/interpreter/steps.ts';
+import { type LayerReference, layerReference } from '../../exec/tensor-parallel/reference.ts';
+import { layerInputs, scatterInputs } from '../../exec/tensor-parallel/shards.ts';
+import type { GpuContext } from '../../gpu/device.ts';
+import type { PipelineCache } from '../../gpu/pipelines.ts';
+import type { ShaderLibrary } from '../../gpu/shader-library.ts';
+import { GpuTimer } from '../../gpu/timer.ts';
+import { kernelFor } from '../../kernels/registry.ts';
+import type { LayerInfo, Plan } from '../../plans/plan.ts';
+import { strip } from '../common/run.ts';
 
 export interface RankCheck {
   readonly rank: number;

@@ -1,17 +1,17 @@
 // The page's scaling sweep (DOM): on demand, the layer measured at N = 1, 2, 4, 8 ranks on this
 // GPU (src/run/tp-sweep.ts), drawn against N beside the Fleet Law, with a table of the rows.
 
-import { fabricPreset } from '../fabric/fabric-presets.ts';
-import type { GpuContext } from '../gpu/device.ts';
-import type { PipelineCache } from '../gpu/pipelines.ts';
-import type { ShaderLibrary } from '../gpu/shader-library.ts';
-import type { GpuTimer } from '../gpu/timer.ts';
-import type { TensorParallelSpec } from '../plans/tensor-parallel.ts';
-import { tpSweep } from '../run/tp-sweep.ts';
-import { renderScalingRows } from './tp-panels.ts';
-import { scalingData, sweepRanks } from './tp-scaling.ts';
-import { mountScalingPlot, type ScalingPlot } from './tp-scaling-plot.ts';
-import type { TpState } from './tp-state.ts';
+import { fabricPreset } from '../../fabric/fabric-presets.ts';
+import type { GpuContext } from '../../gpu/device.ts';
+import type { PipelineCache } from '../../gpu/pipelines.ts';
+import type { ShaderLibrary } from '../../gpu/shader-library.ts';
+import type { GpuTimer } from '../../gpu/timer.ts';
+import type { TensorParallelSpec } from '../../plans/tensor-parallel.ts';
+import { tpSweep } from '../../run/tp-sweep.ts';
+import { renderScalingRows } from './panels.ts';
+import { scalingData, sweepRanks } from './scaling.ts';
+import { mountScalingPlot, type ScalingPlot } from './scaling-plot.ts';
+import type { TpState } from './state.ts';
 
 export interface SweepSession {
   readonly ctx?: GpuContext;

@@ -1,18 +1,18 @@
 // The tensor-parallel page's state, its presets, and the URL hash that carries both (the
-// collectives page's rules, url-state.ts): preset=NAME first, then the other keys override it;
-// a link writes only what differs from its preset (or the default); a bad value is one error
-// line naming the key, the text and what is allowed, and the key keeps its earlier value.
+// collectives page's rules, collectives/url-state.ts): preset=NAME first, then the other keys
+// override it; a link writes only what differs from its preset (or the default); a bad value is
+// one error line naming the key, the text and what is allowed, and the key keeps its earlier value.
 //
 //   #preset=row-parallel-4&ranks=2&step=1
 //
 // Keys are read in the order the layer needs them: the shape and the collective before the
 // rank count, which must split them (tensorParallel's own RangeError says why it does not).
 
-import { FABRIC_PRESETS } from '../fabric/fabric-presets.ts';
-import { LAYOUTS, type Layout } from '../plans/plan.ts';
-import { ALGORITHMS } from '../plans/registry.ts';
-import { LAYOUT_COMMS, type TpComm, tensorParallel } from '../plans/tensor-parallel.ts';
-import { fabricMisfit, readHashPairs } from './url-hash.ts';
+import { FABRIC_PRESETS } from '../../fabric/fabric-presets.ts';
+import { LAYOUTS, type Layout } from '../../plans/plan.ts';
+import { ALGORITHMS } from '../../plans/registry.ts';
+import { LAYOUT_COMMS, type TpComm, tensorParallel } from '../../plans/tensor-parallel.ts';
+import { fabricMisfit, readHashPairs } from '../common/url-hash.ts';
 
 export interface TpState {
   /** A preset's name while the scene is still the preset's, else ''. */

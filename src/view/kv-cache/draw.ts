@@ -3,9 +3,9 @@
 // admissions outlined white and its preemptions crossed out where their blocks were. Under the
 // grid, a strip of every request of the run: waiting (hollow), running (filled), preempted this
 // iteration (hollow, crossed), finished (faded, ticked); requests yet to arrive are left out.
-import { chunkCss } from './colours.ts';
-import type { KvFrame } from './kv-frames.ts';
-import { phaseCounts, type RequestView } from './kv-requests.ts';
+import { chunkCss } from '../common/colours.ts';
+import type { KvFrame } from './frames.ts';
+import { phaseCounts, type RequestView } from './requests.ts';
 
 /** Columns x rows of a grid for `blocks` cells in a box of aspect width / height. */
 export function gridShape(blocks: number, aspect: number): { cols: number; rows: number } {

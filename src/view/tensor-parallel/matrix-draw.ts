@@ -1,10 +1,10 @@
 // The layer's matrices on a 2D canvas: every block filled with the colour of the rank that
 // holds it (stripes of each holder's colour where several ranks hold a copy), the matrices the
 // current step reads outlined in white and the one it writes in the accent colour, a result
-// not computed yet left hollow and partial sums hatched. Positions come from tp-matrix.ts.
-import type { LayerInfo, Plan } from '../plans/plan.ts';
-import { chunkCss } from './colours.ts';
-import { matrixLayout, type StepFocus, tensorBlocks } from './tp-matrix.ts';
+// not computed yet left hollow and partial sums hatched. Positions come from matrix.ts.
+import type { LayerInfo, Plan } from '../../plans/plan.ts';
+import { chunkCss } from '../common/colours.ts';
+import { matrixLayout, type StepFocus, tensorBlocks } from './matrix.ts';
 
 /** A rank's colour, the same in the matrices, the fabric's packets and the legend. */
 export const rankCss = (rank: number) => chunkCss(rank);

@@ -4,7 +4,7 @@
 // and the key keeps its earlier value.
 //
 //   #preset=continuous-cv1&scheduler=static&cv=2
-import { readHashPairs } from './url-hash.ts';
+import { readHashPairs } from '../common/url-hash.ts';
 
 export type Scheduler = 'static' | 'continuous';
 

@@ -8,21 +8,21 @@
 // twice: where the book's ring and tree AllReduce forms meet on one link (ringTreeCrossover),
 // and where the priced curves on the chosen fabric meet, which is what the plot shows.
 
-import type { KernelConfig } from '../exec/executor/kernel-config.ts';
-import { benchPlan } from '../exec/measure/collective-bench.ts';
-import type { Fabric } from '../fabric/fabric.ts';
-import type { LinkSpec } from '../fabric/topologies.ts';
-import type { GpuContext } from '../gpu/device.ts';
-import { PipelineCache } from '../gpu/pipelines.ts';
-import type { ShaderLibrary } from '../gpu/shader-library.ts';
-import { busBwFactor } from '../model/busbw.ts';
-import { CLOSED_FORMS } from '../model/closed-forms.ts';
-import type { ExecutorModel } from '../model/executor-model.ts';
-import { ringTreeCrossover } from '../model/p2p.ts';
-import { DTYPE_INFO, type Dtype, type RedOp } from '../plans/dtype.ts';
-import type { Collective, CollectiveSpec, Plan } from '../plans/plan.ts';
-import { builderFor } from '../plans/registry.ts';
-import { analyticSeconds, emulatedFace, modelFace } from '../run/faces.ts';
+import type { KernelConfig } from '../../exec/executor/kernel-config.ts';
+import { benchPlan } from '../../exec/measure/collective-bench.ts';
+import type { Fabric } from '../../fabric/fabric.ts';
+import type { LinkSpec } from '../../fabric/topologies.ts';
+import type { GpuContext } from '../../gpu/device.ts';
+import { PipelineCache } from '../../gpu/pipelines.ts';
+import type { ShaderLibrary } from '../../gpu/shader-library.ts';
+import { busBwFactor } from '../../model/busbw.ts';
+import { CLOSED_FORMS } from '../../model/closed-forms.ts';
+import type { ExecutorModel } from '../../model/executor-model.ts';
+import { ringTreeCrossover } from '../../model/p2p.ts';
+import { DTYPE_INFO, type Dtype, type RedOp } from '../../plans/dtype.ts';
+import type { Collective, CollectiveSpec, Plan } from '../../plans/plan.ts';
+import { builderFor } from '../../plans/registry.ts';
+import { analyticSeconds, emulatedFace, modelFace } from '../../run/faces.ts';
 
 /** What a sweep runs: nccl-tests' parameters, with a list of sizes and of algorithms. */
 export interface SweepSpec {

@@ -7,7 +7,7 @@
 // the container's data-series lists the measured series, data-points counts the dots drawn.
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
-import './sweep-plot.css';
+import '../common/charts.css';
 import type { Crossover, MeasuredPoint, ModelCurve } from './sweep.ts';
 import { decadeTicks, formatSize, formatTick, sizeTicks } from './sweep-axes.ts';
 

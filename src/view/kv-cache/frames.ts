@@ -2,8 +2,8 @@
 // simulate()'s onIteration hook: who owns each block of the pool, who was admitted, preempted
 // and finished, and the pool's use. Plain data, so the page, its charts and the tests read the
 // same frames.
-import type { KvPool } from '../serving/kv-pool.ts';
-import type { IterationRecord } from '../serving/records.ts';
+import type { KvPool } from '../../serving/kv-pool.ts';
+import type { IterationRecord } from '../../serving/records.ts';
 
 export interface KvFrame {
   /** Virtual time at the end of the iteration, seconds. */

@@ -1,7 +1,7 @@
 // Time, three faces, one row per step: what this GPU measured, what the calibrated model of this
 // GPU predicts, and what the same plan would take on the chosen fabric (emulated), with totals,
 // the textbook's closed form (analytic) and the model's error. The current step is highlighted.
-import { formatSeconds } from '../model/units.ts';
+import { formatSeconds } from '../../model/units.ts';
 
 export interface TimelineData {
   readonly phases: readonly string[];

@@ -1,6 +1,7 @@
 // What every page's URL state shares: the hash's key=value pairs, and whether a fabric preset
-// can hold a rank count. Each page's own fields (url-fields.ts, tp-state.ts) build on these.
-import { fabricPreset } from '../fabric/fabric-presets.ts';
+// can hold a rank count. Each page's own fields (collectives/url-fields.ts,
+// tensor-parallel/state.ts, kv-cache/state.ts) build on these.
+import { fabricPreset } from '../../fabric/fabric-presets.ts';
 
 /**
  * The key=value pairs of a hash ('#a=1&b=2', with or without '#'); a repeated key's last wins.

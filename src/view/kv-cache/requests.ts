@@ -2,8 +2,8 @@
 // (holding KV blocks), preempted this iteration (its blocks freed, back in the queue) or
 // finished. Read from the frames alone (owners, preempted, finished) and the arrival times, so
 // the strip under the pool and the tests see the same thing.
-import type { Request } from '../serving/workload.ts';
-import type { KvFrame } from './kv-frames.ts';
+import type { Request } from '../../serving/workload.ts';
+import type { KvFrame } from './frames.ts';
 
 export type RequestPhase = 'future' | 'waiting' | 'running' | 'preempted' | 'finished';
 

@@ -1,7 +1,7 @@
 // The shapes of a fabric layout (see layout.ts): ranks and hubs as points in layout units and
 // the links between them. Types only, imported by layout.ts and layout-racks.ts alike, so the
 // two do not import each other.
-import type { Endpoint } from '../fabric/fabric.ts';
+import type { Endpoint } from '../../fabric/fabric.ts';
 
 export interface Point {
   readonly x: number;

@@ -2,14 +2,14 @@
 // how the value is written back. url-state.ts walks these in order; a value that fails says
 // why in words naming what is allowed, and the parser keeps an earlier value for that key.
 
-import { FABRIC_PRESETS } from '../fabric/fabric-presets.ts';
-import { parseBandwidth, parseByteSize, parseTime } from '../model/units-parse.ts';
-import { DTYPE_INFO, DTYPES, REDOPS } from '../plans/dtype.ts';
-import { COLLECTIVES, type Collective } from '../plans/plan.ts';
-import { ALGORITHMS } from '../plans/registry.ts';
+import { FABRIC_PRESETS } from '../../fabric/fabric-presets.ts';
+import { parseBandwidth, parseByteSize, parseTime } from '../../model/units-parse.ts';
+import { DTYPE_INFO, DTYPES, REDOPS } from '../../plans/dtype.ts';
+import { COLLECTIVES, type Collective } from '../../plans/plan.ts';
+import { ALGORITHMS } from '../../plans/registry.ts';
+import { bandwidthText, sizeText, timeText } from '../common/url-format.ts';
+import { fabricMisfit } from '../common/url-hash.ts';
 import { CONTROLS, type Control, VIEW_LIMITS, type ViewState } from './state.ts';
-import { bandwidthText, sizeText, timeText } from './url-format.ts';
-import { fabricMisfit } from './url-hash.ts';
 
 /** The keys after preset, in the order they are read and written (ViewState's names). */
 export const FIELD_KEYS = [

@@ -1,7 +1,7 @@
 // Everything the collectives page shows follows from this state; it lives in the URL hash so a
 // link reproduces the scene (TensorFlow Playground's rule). url-state.ts reads and writes it.
-import type { Dtype, RedOp } from '../plans/dtype.ts';
-import type { Collective } from '../plans/plan.ts';
+import type { Dtype, RedOp } from '../../plans/dtype.ts';
+import type { Collective } from '../../plans/plan.ts';
 
 export interface ViewState {
   /** A named preset (presets.ts) the other fields came from, or '' when edited by hand. */
@@ -48,10 +48,10 @@ export const CONTROLS = ['preset', ...SCENE_FIELDS, 'speed'] as const;
 export type Control = (typeof CONTROLS)[number];
 
 /**
- * What the page accepts. 64 ranks is where a scene stays readable (layout.ts). The step-by-step
- * view reads every rank's buffer back after each step, so a message stays at 1 MiB (64 ranks:
- * 64 MiB a read-back); the sweep measures larger ones. Speed is in steps per second: 60 plays
- * a 64-rank ring's 126 steps in about 2 s.
+ * What the page accepts. 64 ranks is where a scene stays readable (common/layout.ts). The
+ * step-by-step view reads every rank's buffer back after each step, so a message stays at 1 MiB
+ * (64 ranks: 64 MiB a read-back); the sweep measures larger ones. Speed is in steps per second:
+ * 60 plays a 64-rank ring's 126 steps in about 2 s.
  */
 export const VIEW_LIMITS = {
   minRanks: 1,

@@ -2,14 +2,14 @@
 // interpreter, where there is no WebGPU), the measured time of each step, and whether the GPU's
 // result equals the interpreter's. Buffers are kept as strips of at most MAX_CELLS cell values
 // per rank, so 64 ranks x 127 steps stay small.
-import { GpuExecutor } from '../exec/executor/steps.ts';
-import { cloneBuffers, interpret, type RankBuffers } from '../exec/interpreter/steps.ts';
-import type { GpuContext } from '../gpu/device.ts';
-import type { PipelineCache } from '../gpu/pipelines.ts';
-import type { ShaderLibrary } from '../gpu/shader-library.ts';
-import { GpuTimer } from '../gpu/timer.ts';
-import type { ElementArray } from '../plans/dtype.ts';
-import type { Plan } from '../plans/plan.ts';
+import { GpuExecutor } from '../../exec/executor/steps.ts';
+import { cloneBuffers, interpret, type RankBuffers } from '../../exec/interpreter/steps.ts';
+import type { GpuContext } from '../../gpu/device.ts';
+import type { PipelineCache } from '../../gpu/pipelines.ts';
+import type { ShaderLibrary } from '../../gpu/shader-library.ts';
+import { GpuTimer } from '../../gpu/timer.ts';
+import type { ElementArray } from '../../plans/dtype.ts';
+import type { Plan } from '../../plans/plan.ts';
 
 export const MAX_CELLS = 64;
 

@@ -12,10 +12,10 @@
 // - A bad value is one error string naming the key, the text and what is allowed; that key
 //   keeps its value in `previous` (the page's last good state) if it fits, else the base's.
 
+import { readHashPairs } from '../common/url-hash.ts';
 import { findViewPreset, markPreset, sameScene, VIEW_PRESETS } from './presets.ts';
 import { DEFAULT_STATE, type ViewState } from './state.ts';
 import { FIELD_KEYS, FIELDS, type FieldKey } from './url-fields.ts';
-import { readHashPairs } from './url-hash.ts';
 
 export const URL_KEYS = ['preset', ...FIELD_KEYS] as const;
 

@@ -4,12 +4,12 @@
 // The Fleet Law: T_step(N) = T_compute / N + T_comm(N); eta = T_1 / (N T_N). Emulated: each
 // rank's kernels timed alone on this GPU, the collective priced on the fabric; analytic: T_1 / N
 // plus the collective's closed form on the fabric's bottleneck link.
-import { fabricPreset } from '../fabric/fabric-presets.ts';
-import { paramsOf } from '../kernels/kernel.ts';
-import { matmulKernel } from '../kernels/matmul.ts';
-import type { TpMeasurement } from '../run/tp-measure.ts';
-import type { TpRow } from '../run/tp-sweep.ts';
-import { layerProblem, type TpState } from './tp-state.ts';
+import { fabricPreset } from '../../fabric/fabric-presets.ts';
+import { paramsOf } from '../../kernels/kernel.ts';
+import { matmulKernel } from '../../kernels/matmul.ts';
+import type { TpMeasurement } from '../../run/tp-measure.ts';
+import type { TpRow } from '../../run/tp-sweep.ts';
+import { layerProblem, type TpState } from './state.ts';
 
 /** The rank counts the sweep tries. */
 export const SWEEP_RANKS = [1, 2, 4, 8] as const;

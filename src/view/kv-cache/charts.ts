@@ -5,9 +5,9 @@
 // data-mark the virtual time marked.
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
-import './sweep-plot.css';
-import type { RequestRecord } from '../serving/records.ts';
-import type { KvFrame } from './kv-frames.ts';
+import '../common/charts.css';
+import type { RequestRecord } from '../../serving/records.ts';
+import type { KvFrame } from './frames.ts';
 
 export interface KvSeries {
   readonly t: number[];

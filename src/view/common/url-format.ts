@@ -2,7 +2,7 @@
 // each exact: parsing the text with src/model/units-parse.ts gives back the very same number,
 // so a link round-trips. Where no short form is exact, the plain number is (bytes, seconds,
 // B/s), since JavaScript prints every number so that it reads back unchanged.
-import { parseBandwidth, parseTime } from '../model/units-parse.ts';
+import { parseBandwidth, parseTime } from '../../model/units-parse.ts';
 
 /** A unit and how many of it make one base unit (byte, second, B/s), largest first. */
 type Units = readonly (readonly [string, number])[];

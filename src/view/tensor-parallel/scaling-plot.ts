@@ -5,8 +5,8 @@
 // have values.
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
-import './sweep-plot.css';
-import type { ScalingData } from './tp-scaling.ts';
+import '../common/charts.css';
+import type { ScalingData } from './scaling.ts';
 
 const COLOURS: Readonly<Record<string, string>> = {
   compute: '#56B4E9',

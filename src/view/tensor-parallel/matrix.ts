@@ -2,12 +2,12 @@
 // matrix cut into blocks by the plan's shards, each block with the ranks that hold it; where
 // the matrices sit in the equation X W = Y (or X W1 -> H -> H W2 = Y); and, step by step,
 // which matrices the step reads and writes and whether the result is still partial.
-import { attentionKernel } from '../kernels/attention.ts';
-import { biasGeluKernel } from '../kernels/bias-gelu.ts';
-import { paramsOf } from '../kernels/kernel.ts';
-import { matmulKernel } from '../kernels/matmul.ts';
-import { kernelFor } from '../kernels/registry.ts';
-import type { KernelOp, LayerInfo, Plan, Region } from '../plans/plan.ts';
+import { attentionKernel } from '../../kernels/attention.ts';
+import { biasGeluKernel } from '../../kernels/bias-gelu.ts';
+import { paramsOf } from '../../kernels/kernel.ts';
+import { matmulKernel } from '../../kernels/matmul.ts';
+import { kernelFor } from '../../kernels/registry.ts';
+import type { KernelOp, LayerInfo, Plan, Region } from '../../plans/plan.ts';
 
 export interface Block {
   readonly row0: number;
@@ -233,7 +233,7 @@ export function stepFocus(plan: Plan, taken: number): StepFocus {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Captions of kernel steps (collective steps: step-text.ts describeStep)
+// Captions of kernel steps (collective steps: common/step-text.ts describeStep)
 
 const dims = (r: number, c: number) => `${r}x${c}`;
 

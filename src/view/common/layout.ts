@@ -5,7 +5,7 @@
 //
 // Units: every rank and hub centre lies in [-1, 1] x [-1, 1], y up (three.js), centred on 0.
 // `cell` is the nearest distance between two ranks: the room a rank's glyph and strip have.
-import { type Endpoint, type Fabric, route } from '../fabric/fabric.ts';
+import { type Endpoint, type Fabric, route } from '../../fabric/fabric.ts';
 import { racksLayout } from './layout-racks.ts';
 import type { Layout, LayoutLink, Point, RawLayout } from './layout-types.ts';
 

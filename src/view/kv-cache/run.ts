@@ -2,27 +2,27 @@
 // decoder (every pass a real forward pass, time from GPU timestamps) or, without WebGPU, over
 // the textbook's memory-bound model with assumed numbers (labelled as such); one frame an
 // iteration. No DOM here: the page draws what this returns.
-import { DecoderGpu } from '../exec/decoder/gpu.ts';
+import { DecoderGpu } from '../../exec/decoder/gpu.ts';
 import {
   DEFAULT_DECODER,
   type DecoderConfig,
   decoderWeights,
   weightBytes,
-} from '../exec/decoder/model.ts';
-import type { GpuContext } from '../gpu/device.ts';
-import type { PipelineCache } from '../gpu/pipelines.ts';
-import type { ShaderLibrary } from '../gpu/shader-library.ts';
-import type { GpuTimer } from '../gpu/timer.ts';
-import { kvBytesPerToken } from '../model/kv-cache.ts';
-import { modelEngine } from '../serving/engine.ts';
-import { gpuEngine } from '../serving/gpu-engine.ts';
-import type { KvPool } from '../serving/kv-pool.ts';
-import { runMetrics, type ServingMetrics } from '../serving/metrics.ts';
-import type { IterationRecord, SimResult } from '../serving/records.ts';
-import { simulate } from '../serving/scheduler.ts';
-import { generateWorkload, type Request } from '../serving/workload.ts';
-import { frameRecorder, type KvFrame } from './kv-frames.ts';
-import type { KvState } from './kv-state.ts';
+} from '../../exec/decoder/model.ts';
+import type { GpuContext } from '../../gpu/device.ts';
+import type { PipelineCache } from '../../gpu/pipelines.ts';
+import type { ShaderLibrary } from '../../gpu/shader-library.ts';
+import type { GpuTimer } from '../../gpu/timer.ts';
+import { kvBytesPerToken } from '../../model/kv-cache.ts';
+import { modelEngine } from '../../serving/engine.ts';
+import { gpuEngine } from '../../serving/gpu-engine.ts';
+import type { KvPool } from '../../serving/kv-pool.ts';
+import { runMetrics, type ServingMetrics } from '../../serving/metrics.ts';
+import type { IterationRecord, SimResult } from '../../serving/records.ts';
+import { simulate } from '../../serving/scheduler.ts';
+import { generateWorkload, type Request } from '../../serving/workload.ts';
+import { frameRecorder, type KvFrame } from './frames.ts';
+import type { KvState } from './state.ts';
 
 /** Without a GPU: 10 ms a pass plus the bytes at 1 GB/s (assumed, not this machine's). */
 export const ASSUMED_MODEL = { step_latency_s: 10e-3, memory_Bps: 1e9 } as const;

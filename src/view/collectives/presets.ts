@@ -2,7 +2,7 @@
 // scene fields of the state; the URL's preset=NAME applies one before its other keys. Sizes
 // and fabrics were chosen with the closed forms (test/unit/view-presets.test.ts checks the
 // claims the descriptions make), and kept small enough to run in seconds on SwiftShader.
-import { TEXTBOOK_RING } from '../plans/presets.ts';
+import { TEXTBOOK_RING } from '../../plans/presets.ts';
 import { DEFAULT_STATE, SCENE_FIELDS, type SceneField, type ViewState } from './state.ts';
 
 export interface ViewPreset {

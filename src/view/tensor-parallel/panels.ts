@@ -1,13 +1,13 @@
 // The tensor-parallel page's tables and figures (DOM): each rank's result check, the time of
 // each step three ways, the roofline point of a rank's matmul, and the scaling sweep's rows.
 
-import { formatSeconds } from '../model/units.ts';
-import type { Plan } from '../plans/plan.ts';
-import type { TpMeasurement } from '../run/tp-measure.ts';
-import type { TpRow } from '../run/tp-sweep.ts';
-import { rankCss } from './tp-matrix-draw.ts';
-import type { RankCheck } from './tp-run.ts';
-import type { RooflinePoint } from './tp-scaling.ts';
+import { formatSeconds } from '../../model/units.ts';
+import type { Plan } from '../../plans/plan.ts';
+import type { TpMeasurement } from '../../run/tp-measure.ts';
+import type { TpRow } from '../../run/tp-sweep.ts';
+import { rankCss } from './matrix-draw.ts';
+import type { RankCheck } from './run.ts';
+import type { RooflinePoint } from './scaling.ts';
 
 const time = (s: number | undefined) =>
   s !== undefined && Number.isFinite(s) ? formatSeconds(s) : 'not measured';
