@@ -17,7 +17,7 @@ const USES = {
   // One file per kernel: operands, CPU oracle, tolerance, flops, bytes, its launch as data.
   // Below plans (not beside gpu) because the validator and builders (plans) and the pricer
   // (model) look kernels up; it imports nothing of ours, so they read a kernel without the GPU
-  // (the executor turns a launch into a dispatch, src/exec/kernel-dispatch.ts).
+  // (the executor turns a launch into a dispatch, src/exec/kernels/dispatch.ts).
   kernels: [],
   // A plan is data built by pure functions: its kernels' descriptions, the fabric it is for.
   plans: ['kernels', 'fabric'],

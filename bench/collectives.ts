@@ -8,7 +8,7 @@ import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import type { BenchArgs } from '../src/cli/public.ts';
 import { type BenchResult, cliContext, measureSize } from '../src/cli/public.ts';
-import { calibrate, sweepSizes } from '../src/exec/microbench.ts';
+import { calibrate, sweepSizes } from '../src/exec/calibration/microbench.ts';
 import { describeAdapter } from '../src/gpu/device.ts';
 import { PipelineCache } from '../src/gpu/pipelines.ts';
 import { nodeShaders } from '../src/gpu/shaders-node.ts';

@@ -9,8 +9,8 @@
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { cliContext } from '../src/cli/public.ts';
-import { DecoderGpu } from '../src/exec/decoder-gpu.ts';
-import { DEFAULT_DECODER, decoderWeights } from '../src/exec/decoder-model.ts';
+import { DecoderGpu } from '../src/exec/decoder/gpu.ts';
+import { DEFAULT_DECODER, decoderWeights } from '../src/exec/decoder/model.ts';
 import { describeAdapter } from '../src/gpu/device.ts';
 import { PipelineCache } from '../src/gpu/pipelines.ts';
 import { nodeShaders } from '../src/gpu/shaders-node.ts';

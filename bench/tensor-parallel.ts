@@ -8,7 +8,7 @@
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { cliContext } from '../src/cli/public.ts';
-import { measureFmaPeak } from '../src/exec/matmul.ts';
+import { measureFmaPeak } from '../src/exec/kernels/matmul.ts';
 import { fabricPreset } from '../src/fabric/fabric-presets.ts';
 import { describeAdapter } from '../src/gpu/device.ts';
 import { PipelineCache } from '../src/gpu/pipelines.ts';

@@ -3,7 +3,7 @@
 // kernel's bandwidth beside copyBufferToBuffer's, measured in this one run.
 //   npx tsx bench/tune-kernel.ts [SIZE]       (default 16M)
 import { parseBytes, Table } from '../src/cli/public.ts';
-import { calibrate } from '../src/exec/microbench.ts';
+import { calibrate } from '../src/exec/calibration/microbench.ts';
 import { acquireDevice, describeAdapter } from '../src/gpu/device.ts';
 import { nodeProvider } from '../src/gpu/node-provider.ts';
 import { nodeShaders } from '../src/gpu/shaders-node.ts';

@@ -18,8 +18,8 @@ import {
   Vector3,
   WebGPURenderer,
 } from 'three/webgpu';
-import { GpuExecutor } from '../src/exec/gpu-executor.ts';
-import { allocateBuffers, cloneBuffers, interpret } from '../src/exec/interpreter.ts';
+import { GpuExecutor } from '../src/exec/executor/steps.ts';
+import { allocateBuffers, cloneBuffers, interpret } from '../src/exec/interpreter/steps.ts';
 import {
   acquireDevice,
   describeAdapter,

@@ -1,4 +1,4 @@
-// attention.wgsl's buffers inside a plan (src/exec/gpu-executor.ts): one sequence of
+// attention.wgsl's buffers inside a plan (src/exec/executor/steps.ts): one sequence of
 // max_context tokens whose Q, K, V (each [token][head][head dim]), the scores scratch and the
 // output are regions of the arena that holds the rank's buffers, at element offsets given with
 // the sizes; query row r is token r, attending to tokens 0..r (causal).

@@ -1,4 +1,4 @@
-// The buffers of bias-gelu.wgsl inside a plan (src/exec/gpu-executor.ts): x, bias and y are
+// The buffers of bias-gelu.wgsl inside a plan (src/exec/executor/steps.ts): x, bias and y are
 // regions of one arena at lane offsets given with the sizes (y may be x itself: element-wise,
 // each lane reads then writes only its own element). One read-write binding, as in
 // matmul-arena.wgsl.

@@ -1,5 +1,5 @@
 // x[r] = token_embedding[token r] + position_embedding[pos r], f32 rows of width d: the first
-// kernel of every forward pass of the decoder (src/exec/decoder-gpu.ts). One invocation per
+// kernel of every forward pass of the decoder (src/exec/decoder/gpu.ts). One invocation per
 // element; the grid is 2-D so any rows x d fits the per-dimension workgroup limit.
 struct Params {
   rows: u32,

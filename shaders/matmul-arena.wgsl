@@ -1,4 +1,4 @@
-// The matmul kernels' buffers inside a plan (src/exec/gpu-executor.ts): A, B and C are regions
+// The matmul kernels' buffers inside a plan (src/exec/executor/steps.ts): A, B and C are regions
 // of one arena, the storage buffer that holds the rank's buffers, at element offsets given
 // with the shape. One read-write binding: WebGPU forbids binding one buffer both read-only and
 // writable in a dispatch. Same accessors as matmul-bindings.wgsl, so the kernels are shared.

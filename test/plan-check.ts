@@ -1,5 +1,5 @@
 // Shared by unit and GPU tests: fill a plan's inputs, and read its outputs back out.
-import type { RankBuffers } from '../src/exec/interpreter.ts';
+import type { RankBuffers } from '../src/exec/interpreter/steps.ts';
 import type { ElementArray } from '../src/plans/dtype.ts';
 import type { Plan } from '../src/plans/plan.ts';
 

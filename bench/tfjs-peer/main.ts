@@ -5,8 +5,8 @@
 // Results go on window.tfjsPeer; body[data-ready] is set when done (or failed).
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-webgpu';
-import { MatmulRecorder } from '../../src/exec/matmul.ts';
-import { median } from '../../src/exec/median.ts';
+import { MatmulRecorder } from '../../src/exec/kernels/matmul.ts';
+import { median } from '../../src/exec/measure/median.ts';
 import { acquireDevice, describeAdapter } from '../../src/gpu/device.ts';
 import { PipelineCache } from '../../src/gpu/pipelines.ts';
 import { browserProvider } from '../../src/gpu/provider.ts';

@@ -2,8 +2,8 @@
 // fabric, beside the model. All state lives in the URL hash; every failure shows in the alert
 // and keeps the last good scene.
 import GUI from 'lil-gui';
-import { allocateBuffers, type RankBuffers } from '../../src/exec/interpreter.ts';
-import { calibrate } from '../../src/exec/microbench.ts';
+import { calibrate } from '../../src/exec/calibration/microbench.ts';
+import { allocateBuffers, type RankBuffers } from '../../src/exec/interpreter/steps.ts';
 import { FABRIC_PRESETS, fabricPreset } from '../../src/fabric/fabric-presets.ts';
 import { acquireDevice, describeAdapter, type GpuContext } from '../../src/gpu/device.ts';
 import { PipelineCache } from '../../src/gpu/pipelines.ts';
@@ -19,17 +19,17 @@ import {
   emulatedStepFaces,
   modelStepFaces,
 } from '../../src/run/faces.ts';
-import { pageAlert } from '../../src/view/alert.ts';
-import { chunkColour, valueColour } from '../../src/view/colours.ts';
-import { type Layout, layoutFabric, routePoints } from '../../src/view/layout.ts';
-import { VIEW_PRESETS, viewPreset } from '../../src/view/presets.ts';
-import { type PlanRun, runOnCpu, runOnGpu } from '../../src/view/run.ts';
-import { FabricScene } from '../../src/view/scene.ts';
-import { DEFAULT_STATE, VIEW_LIMITS, type ViewState } from '../../src/view/state.ts';
-import { describeStep } from '../../src/view/step-text.ts';
-import { Timeline } from '../../src/view/timeline.ts';
-import { bindTransport, flyPackets, Transport } from '../../src/view/transport.ts';
-import { parseState, serializeState } from '../../src/view/url-state.ts';
+import { VIEW_PRESETS, viewPreset } from '../../src/view/collectives/presets.ts';
+import { DEFAULT_STATE, VIEW_LIMITS, type ViewState } from '../../src/view/collectives/state.ts';
+import { Timeline } from '../../src/view/collectives/timeline.ts';
+import { parseState, serializeState } from '../../src/view/collectives/url-state.ts';
+import { pageAlert } from '../../src/view/common/alert.ts';
+import { chunkColour, valueColour } from '../../src/view/common/colours.ts';
+import { type Layout, layoutFabric, routePoints } from '../../src/view/common/layout.ts';
+import { type PlanRun, runOnCpu, runOnGpu } from '../../src/view/common/run.ts';
+import { FabricScene } from '../../src/view/common/scene.ts';
+import { describeStep } from '../../src/view/common/step-text.ts';
+import { bindTransport, flyPackets, Transport } from '../../src/view/common/transport.ts';
 import { mountSweep } from './sweep-panel.ts';
 
 // The step-by-step view reads every rank's buffers back after every step: keep it small.

@@ -8,15 +8,15 @@ import type { PipelineCache } from '../../src/gpu/pipelines.ts';
 import { viteShaders } from '../../src/gpu/shaders-vite.ts';
 import type { ExecutorModel } from '../../src/model/executor-model.ts';
 import { ALGORITHMS } from '../../src/plans/registry.ts';
-import type { ViewState } from '../../src/view/state.ts';
+import type { ViewState } from '../../src/view/collectives/state.ts';
 import {
   crossover,
   logSizes,
   type MeasuredPoint,
   measureSweep,
   modelCurves,
-} from '../../src/view/sweep.ts';
-import { mountSweepPlot, type SweepPlot } from '../../src/view/sweep-plot.ts';
+} from '../../src/view/collectives/sweep.ts';
+import { mountSweepPlot, type SweepPlot } from '../../src/view/collectives/sweep-plot.ts';
 
 export interface SweepContext {
   readonly state: ViewState;

@@ -11,12 +11,13 @@ import { viteShaders } from '../../src/gpu/shaders-vite.ts';
 import { GpuTimer } from '../../src/gpu/timer.ts';
 import { continuousBatchingGain } from '../../src/model/kv-cache.ts';
 import { formatSeconds } from '../../src/model/units.ts';
-import { pageAlert } from '../../src/view/alert.ts';
-import { mountKvCharts } from '../../src/view/kv-charts.ts';
-import { drawPool } from '../../src/view/kv-draw.ts';
-import { frameCaption } from '../../src/view/kv-frames.ts';
-import { requestViews } from '../../src/view/kv-requests.ts';
-import { ASSUMED_MODEL, type KvProgress, type KvRun, runKv } from '../../src/view/kv-run.ts';
+import { pageAlert } from '../../src/view/common/alert.ts';
+import { bindTransport, Transport } from '../../src/view/common/transport.ts';
+import { mountKvCharts } from '../../src/view/kv-cache/charts.ts';
+import { drawPool } from '../../src/view/kv-cache/draw.ts';
+import { frameCaption } from '../../src/view/kv-cache/frames.ts';
+import { requestViews } from '../../src/view/kv-cache/requests.ts';
+import { ASSUMED_MODEL, type KvProgress, type KvRun, runKv } from '../../src/view/kv-cache/run.ts';
 import {
   DEFAULT_KV_STATE,
   KV_LIMITS,
@@ -26,8 +27,7 @@ import {
   type Scheduler,
   sameKvRun,
   serializeKvState,
-} from '../../src/view/kv-state.ts';
-import { bindTransport, Transport } from '../../src/view/transport.ts';
+} from '../../src/view/kv-cache/state.ts';
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 const [alertBox, statusLine, caption, counter, note] = [

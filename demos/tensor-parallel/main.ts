@@ -4,7 +4,7 @@
 // unsharded layer, the time of every step three ways, and the Fleet Law measured over N ranks.
 // All state lives in the URL hash; every failure shows in the alert and keeps the last scene.
 import GUI from 'lil-gui';
-import { measureFmaPeak } from '../../src/exec/matmul.ts';
+import { measureFmaPeak } from '../../src/exec/kernels/matmul.ts';
 import type { Fabric } from '../../src/fabric/fabric.ts';
 import { FABRIC_PRESETS, fabricPreset } from '../../src/fabric/fabric-presets.ts';
 import { acquireDevice, describeAdapter, type GpuContext } from '../../src/gpu/device.ts';
@@ -16,16 +16,17 @@ import { LAYOUTS, type Plan } from '../../src/plans/plan.ts';
 import { LAYOUT_COMMS, tensorParallel } from '../../src/plans/tensor-parallel.ts';
 import { emulatedFace, emulatedSteps } from '../../src/run/faces.ts';
 import { measureTensorParallel, type TpMeasurement } from '../../src/run/tp-measure.ts';
-import { pageAlert } from '../../src/view/alert.ts';
-import { chunkColour, valueColour, valueScale } from '../../src/view/colours.ts';
-import { type Layout, layoutFabric, routePoints } from '../../src/view/layout.ts';
-import { FabricScene } from '../../src/view/scene.ts';
-import { describeStep } from '../../src/view/step-text.ts';
-import { describeKernelStep, stepFocus } from '../../src/view/tp-matrix.ts';
-import { drawMatrices, rankCss } from '../../src/view/tp-matrix-draw.ts';
-import * as panels from '../../src/view/tp-panels.ts';
-import { runTpOnCpu, runTpOnGpu, type TpRun } from '../../src/view/tp-run.ts';
-import { rooflinePoints } from '../../src/view/tp-scaling.ts';
+import { pageAlert } from '../../src/view/common/alert.ts';
+import { chunkColour, valueColour, valueScale } from '../../src/view/common/colours.ts';
+import { type Layout, layoutFabric, routePoints } from '../../src/view/common/layout.ts';
+import { FabricScene } from '../../src/view/common/scene.ts';
+import { describeStep } from '../../src/view/common/step-text.ts';
+import { bindTransport, flyPackets, Transport } from '../../src/view/common/transport.ts';
+import { describeKernelStep, stepFocus } from '../../src/view/tensor-parallel/matrix.ts';
+import { drawMatrices, rankCss } from '../../src/view/tensor-parallel/matrix-draw.ts';
+import * as panels from '../../src/view/tensor-parallel/panels.ts';
+import { runTpOnCpu, runTpOnGpu, type TpRun } from '../../src/view/tensor-parallel/run.ts';
+import { rooflinePoints } from '../../src/view/tensor-parallel/scaling.ts';
 import {
   algorithmsOf,
   layerProblem,
@@ -34,9 +35,8 @@ import {
   TP_LIMITS,
   TP_PRESETS,
   type TpState,
-} from '../../src/view/tp-state.ts';
-import { mountScalingSweep, specOf } from '../../src/view/tp-sweep-panel.ts';
-import { bindTransport, flyPackets, Transport } from '../../src/view/transport.ts';
+} from '../../src/view/tensor-parallel/state.ts';
+import { mountScalingSweep, specOf } from '../../src/view/tensor-parallel/sweep-panel.ts';
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 const [alertBox, statusLine, caption, counter, labels] = [

@@ -4,9 +4,9 @@
 // against the CPU oracle within its derived tolerance.
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { type FmaPeak, MatmulRecorder, measureFmaPeak } from '../exec/matmul.ts';
-import { median } from '../exec/median.ts';
-import { measureCopyBuffer } from '../exec/microbench.ts';
+import { measureCopyBuffer } from '../exec/calibration/microbench.ts';
+import { type FmaPeak, MatmulRecorder, measureFmaPeak } from '../exec/kernels/matmul.ts';
+import { median } from '../exec/measure/median.ts';
 import { describeAdapter } from '../gpu/device.ts';
 import { PipelineCache } from '../gpu/pipelines.ts';
 import { nodeShaders } from '../gpu/shaders-node.ts';

@@ -2,7 +2,7 @@
 // and in place, run by the runner (src/run/run-plan.ts): measured on the GPU, checked, and set
 // beside the calibrated model of the executor (and a fabric's emulated and analytic times when
 // one is chosen). Where no model could be fitted its time is NaN and `unavailable` says why.
-import { measureCopyBuffer } from '../exec/microbench.ts';
+import { measureCopyBuffer } from '../exec/calibration/microbench.ts';
 import type { GpuContext } from '../gpu/device.ts';
 import type { PipelineCache } from '../gpu/pipelines.ts';
 import { nodeShaders } from '../gpu/shaders-node.ts';

@@ -2,8 +2,8 @@
 // one table per algorithm, with the calibrated model's time and its error beside every
 // measurement, and (with --fabric) the same plan priced on a real fabric.
 import { readFileSync, writeFileSync } from 'node:fs';
-import { GpuExecutor } from '../exec/gpu-executor.ts';
-import { type Calibration, calibrate, sweepSizes } from '../exec/microbench.ts';
+import { type Calibration, calibrate, sweepSizes } from '../exec/calibration/microbench.ts';
+import { GpuExecutor } from '../exec/executor/steps.ts';
 import { fabricPreset } from '../fabric/fabric-presets.ts';
 import { describeAdapter, type GpuContext } from '../gpu/device.ts';
 import { PipelineCache } from '../gpu/pipelines.ts';

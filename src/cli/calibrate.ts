@@ -4,8 +4,12 @@
 // cost model is calibrated from.
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { DEFAULT_KERNEL_CONFIG, type KernelConfig } from '../exec/kernel-config.ts';
-import { type CalibrationRow, calibrate, type SweepOptions } from '../exec/microbench.ts';
+import {
+  type CalibrationRow,
+  calibrate,
+  type SweepOptions,
+} from '../exec/calibration/microbench.ts';
+import { DEFAULT_KERNEL_CONFIG, type KernelConfig } from '../exec/executor/kernel-config.ts';
 import { describeAdapter, type GpuContext } from '../gpu/device.ts';
 import { LimitError } from '../gpu/errors.ts';
 import { nodeShaders } from '../gpu/shaders-node.ts';

@@ -1,7 +1,7 @@
 // `fleetlab serve` options, all checked before the GPU starts: the workload is generated and
 // every request is checked against the pool and the decoder's positions here.
 import { parseArgs } from 'node:util';
-import { checkDecoder, DEFAULT_DECODER, type DecoderConfig } from '../exec/decoder-model.ts';
+import { checkDecoder, DEFAULT_DECODER, type DecoderConfig } from '../exec/decoder/model.ts';
 import type { SchedulerName } from '../serving/records.ts';
 import { generateWorkload, type Request, type WorkloadOptions } from '../serving/workload.ts';
 import { parseNumber, parseWhole, UsageError } from './args.ts';

@@ -3,9 +3,9 @@
 // textbook's decode-step model (calibrated on this GPU before the run) beside the measured
 // decode passes.
 import { writeFileSync } from 'node:fs';
-import { DecoderGpu } from '../exec/decoder-gpu.ts';
-import { decoderWeights } from '../exec/decoder-model.ts';
-import { median } from '../exec/median.ts';
+import { DecoderGpu } from '../exec/decoder/gpu.ts';
+import { decoderWeights } from '../exec/decoder/model.ts';
+import { median } from '../exec/measure/median.ts';
 import { describeAdapter } from '../gpu/device.ts';
 import { PipelineCache } from '../gpu/pipelines.ts';
 import { nodeShaders } from '../gpu/shaders-node.ts';

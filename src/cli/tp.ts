@@ -67,7 +67,7 @@ export async function runTp(argv: string[], out: (line: string) => void): Promis
       '# analytic    the Fleet Law: T_1 / N + closed form of the collective on the bottleneck link (T_sync = T_overlap = 0)',
     );
     out(
-      `# check       the result on every rank against the unsharded layer on the CPU, within the tolerance of src/exec/tp-reference.ts`,
+      `# check       the result on every rank against the unsharded layer on the CPU, within the tolerance of src/exec/tensor-parallel/reference.ts`,
     );
     out('#');
     const t = new Table([

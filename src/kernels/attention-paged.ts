@@ -1,8 +1,8 @@
 // Attention through a paged KV cache (vLLM's PagedAttention, Kwon et al. 2023): the attention
 // kernel's shader (attention.wgsl) with attention-paged.wgsl's buffers: queries, key and value
 // pools of blocks, the block table, the query rows (sequence, position) and a scratch of
-// scores. The serving decoder and src/exec/paged-attention.ts run it on buffers of their own;
-// it has no arena form, since a plan's buffers hold one dtype and the table and rows are u32.
+// scores. The serving decoder and src/exec/kernels/paged-attention.ts run it on buffers of their
+// own; it has no arena form, since a plan's buffers hold one dtype and the table and rows are u32.
 // The oracle reads each sequence's tokens out of the pools through the table and hands them to
 // the contiguous oracle (attention.ts), so paging cannot change what is right.
 import { ATTENTION_WG, attentionCpu, type ContiguousKv, f32, type QueryRow } from './attention.ts';

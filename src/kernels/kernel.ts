@@ -3,7 +3,7 @@
 // plain data and pure functions, and src/kernels/ imports nothing outside itself: plans (the
 // validator, the builders) and the model may read a kernel without pulling in the GPU, and the
 // executor turns a kernel's launch (shader files, aliases, constants, uniform words, grid) into
-// a pipeline and a dispatch in one place (src/exec/kernel-dispatch.ts).
+// a pipeline and a dispatch in one place (src/exec/kernels/dispatch.ts).
 
 /** A kernel's params: whole numbers >= 1 (sizes), by name. */
 export type KernelParams = Readonly<Record<string, number>>;

@@ -1,5 +1,5 @@
 // A model of what the GPU executor pays per step, fitted on calibration passes that ran real
-// plans through it (exec/executor-calibration.ts). A step is one timed compute pass; its ops go
+// plans through it (exec/calibration/executor.ts). A step is one timed compute pass; its ops go
 // out as dispatches (one per kind and pair of arenas), each an op table of rows with workgroups
 // along every op. So a step costs
 //
@@ -30,14 +30,14 @@
 //
 // Every coefficient is >= 0 (fitNonNegative): a term the data cannot support is dropped, not
 // made negative. The fit weighs relative error, so 20 us and 100 ms steps count alike. Features
-// are plain numbers (exec/step-features.ts computes them from a plan): model/ does not import
-// exec/. A fit that cannot be made returns { available: false, reason }: callers print the
-// reason in their model columns and go on.
+// are plain numbers (exec/executor/step-features.ts computes them from a plan): model/ does not
+// import exec/. A fit that cannot be made returns { available: false, reason }: callers print
+// the reason in their model columns and go on.
 import { type CalibrationFigures, fitLocalCalibration } from './calibration.ts';
 import type { FitQuality } from './least-squares.ts';
 import { fitNonNegative } from './least-squares.ts';
 
-/** What the executor does in one step (exec/step-features.ts's StepFeatures has these). */
+/** What the executor does in one step (exec/executor/step-features.ts's StepFeatures has these). */
 export interface StepCostFeatures {
   /** 1 for the first step of a run (one submission), else 0. */
   readonly submits: number;

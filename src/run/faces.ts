@@ -10,7 +10,7 @@
 //             exists.
 //
 // The measured face is what run-plan.ts times on the GPU.
-import { type ExecutorLimits, stepFeatures } from '../exec/step-features.ts';
+import { type ExecutorLimits, stepFeatures } from '../exec/executor/step-features.ts';
 import type { Fabric } from '../fabric/fabric.ts';
 import type { LinkSpec } from '../fabric/topologies.ts';
 import { CLOSED_FORMS, closedForm } from '../model/closed-forms.ts';

@@ -10,9 +10,10 @@
 // `fleetlab bench`, the bench suites and the pages call this; none computes a face itself. A
 // model that could not be fitted is a face that says why (ModelFace.unavailable), never an
 // error: the measurement goes on.
-import { type BenchRow, benchPlan } from '../exec/collective-bench.ts';
-import type { KernelConfig } from '../exec/kernel-config.ts';
-import type { ExecutorLimits } from '../exec/step-features.ts';
+
+import type { KernelConfig } from '../exec/executor/kernel-config.ts';
+import type { ExecutorLimits } from '../exec/executor/step-features.ts';
+import { type BenchRow, benchPlan } from '../exec/measure/collective-bench.ts';
 import type { Fabric } from '../fabric/fabric.ts';
 import type { LinkSpec } from '../fabric/topologies.ts';
 import type { GpuContext } from '../gpu/device.ts';

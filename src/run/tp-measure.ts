@@ -3,12 +3,13 @@
 // - emulated: N devices each as fast as this GPU: every rank's kernels timed alone, ranks in
 //   parallel, the plan's graph priced event by event on the chosen fabric (src/run/faces.ts);
 // - analytic: the Fleet Law, T_1 / N + the closed form of the collective (src/model/fleet-law.ts).
-// Each run is first checked against the unsharded layer on the CPU (src/exec/tp-reference.ts).
+// Each run is first checked against the unsharded layer on the CPU
+// (src/exec/tensor-parallel/reference.ts).
 
-import { GpuExecutor } from '../exec/gpu-executor.ts';
-import { median } from '../exec/median.ts';
-import { gatherTensor, layerInputs, scatterInputs } from '../exec/shards.ts';
-import { layerReference } from '../exec/tp-reference.ts';
+import { GpuExecutor } from '../exec/executor/steps.ts';
+import { median } from '../exec/measure/median.ts';
+import { layerReference } from '../exec/tensor-parallel/reference.ts';
+import { gatherTensor, layerInputs, scatterInputs } from '../exec/tensor-parallel/shards.ts';
 import type { Fabric } from '../fabric/fabric.ts';
 import type { GpuContext } from '../gpu/device.ts';
 import type { PipelineCache } from '../gpu/pipelines.ts';

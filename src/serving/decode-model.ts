@@ -14,8 +14,8 @@
 // On a GPU whose decode is memory-bound t_row comes out near 0; on a CPU-emulated one (or a
 // compute-bound batch) it carries most of the time. Both are fitted on the same passes, all
 // terms kept >= 0.
-import type { DecoderGpu } from '../exec/decoder-gpu.ts';
-import { weightBytes } from '../exec/decoder-model.ts';
+import type { DecoderGpu } from '../exec/decoder/gpu.ts';
+import { weightBytes } from '../exec/decoder/model.ts';
 import type { GpuTimer } from '../gpu/timer.ts';
 import { kvBytesPerToken } from '../model/kv-cache.ts';
 import { fitLine, fitNonNegative, fitSlope } from '../model/least-squares.ts';

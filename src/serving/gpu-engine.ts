@@ -1,11 +1,11 @@
 // The schedulers' Engine on the GPU: every prefill and decode pass is a real forward pass of
-// the tensor-parallel decoder (src/exec/decoder-gpu.ts) through the paged KV cache, whose block
+// the tensor-parallel decoder (src/exec/decoder/gpu.ts) through the paged KV cache, whose block
 // tables come from the scheduler's KvPool. Prompts are seeded token ids; each pass appends the
 // greedy next token of every sequence, so a preempted request re-prefills exactly the tokens
 // it had. Time is the GPU's: the seconds each pass took by its timestamps.
-import type { DecoderRow } from '../exec/decoder-cpu.ts';
-import type { DecoderGpu } from '../exec/decoder-gpu.ts';
-import { mulberry32 } from '../exec/rng.ts';
+import type { DecoderRow } from '../exec/decoder/cpu.ts';
+import type { DecoderGpu } from '../exec/decoder/gpu.ts';
+import { mulberry32 } from '../exec/random/rng.ts';
 import type { GpuTimer } from '../gpu/timer.ts';
 import type { Batch, Engine } from './engine.ts';
 import type { Request } from './workload.ts';

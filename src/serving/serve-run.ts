@@ -2,8 +2,8 @@
 // calibrated decode model's error on the run's decode passes. The CLI (`fleetlab serve`) and
 // the serving bench share it; a decoder serves many runs (each run's prefills rewrite the KV
 // blocks they use before any pass reads them).
-import type { DecoderGpu } from '../exec/decoder-gpu.ts';
-import { median } from '../exec/median.ts';
+import type { DecoderGpu } from '../exec/decoder/gpu.ts';
+import { median } from '../exec/measure/median.ts';
 import type { GpuTimer } from '../gpu/timer.ts';
 import { type DecodeModel, decodeModelRowsSeconds, decodeModelSeconds } from './decode-model.ts';
 import { type GpuPass, gpuEngine } from './gpu-engine.ts';

@@ -8,7 +8,7 @@
 // handful of freak requests. CV = 0 is a constant. Rounding and the floor of 1 move the sample
 // mean a little for small means with large CV; optional caps (a model's longest sequence) cut
 // the tail, and clamp rather than redraw, so the request count and order stay fixed.
-import { exponential, gamma, mulberry32 } from '../exec/rng.ts';
+import { exponential, gamma, mulberry32 } from '../exec/random/rng.ts';
 
 export interface Request {
   readonly id: number;

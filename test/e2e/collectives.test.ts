@@ -4,7 +4,7 @@
 // sweep plot has one measured series per algorithm.
 import type { Page } from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { VIEW_PRESETS } from '../../src/view/presets.ts';
+import { VIEW_PRESETS } from '../../src/view/collectives/presets.ts';
 import { type E2E, startE2E } from './browser.ts';
 import {
   expectDrawn,

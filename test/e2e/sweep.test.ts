@@ -9,8 +9,8 @@ import { join, resolve } from 'node:path';
 import { PNG } from 'pngjs';
 import type { Page } from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type * as Sweep from '../../src/view/sweep.ts';
-import type * as SweepPlot from '../../src/view/sweep-plot.ts';
+import type * as Sweep from '../../src/view/collectives/sweep.ts';
+import type * as SweepPlot from '../../src/view/collectives/sweep-plot.ts';
 import { type E2E, startE2E } from './browser.ts';
 import { artifacts, pixelStats, READY_TIMEOUT } from './page-checks.ts';
 

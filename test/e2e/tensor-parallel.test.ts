@@ -7,7 +7,7 @@ import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Page } from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TP_PRESETS } from '../../src/view/tp-state.ts';
+import { TP_PRESETS } from '../../src/view/tensor-parallel/state.ts';
 import { type E2E, startE2E } from './browser.ts';
 import {
   canvasStats,

@@ -3,7 +3,7 @@
 // 0.5 |z| 2^-20 + 2^-21 |y| + 2^-126 (src/kernels/bias-gelu.ts derives it), on values from
 // -1e30 to 1e30 so tanh saturates at both ends.
 import { describe, expect, it } from 'vitest';
-import { biasGelu } from '../../src/exec/bias-gelu.ts';
+import { biasGelu } from '../../src/exec/kernels/bias-gelu.ts';
 import { PipelineCache } from '../../src/gpu/pipelines.ts';
 import { nodeShaders } from '../../src/gpu/shaders-node.ts';
 import {

@@ -2,9 +2,9 @@
 // prompts (17 and 5 tokens, crossing blocks of 4), then greedy decode steps of both; logits
 // within logitTolerance (L 4d u) x (1 + max |logit|) at 1, 2 and 4 ranks, blocks scattered in the pool.
 import { describe, expect, it } from 'vitest';
-import { DecoderCpu, type DecoderRow, logitTolerance } from '../../src/exec/decoder-cpu.ts';
-import { DecoderGpu } from '../../src/exec/decoder-gpu.ts';
-import { type DecoderConfig, decoderWeights } from '../../src/exec/decoder-model.ts';
+import { DecoderCpu, type DecoderRow, logitTolerance } from '../../src/exec/decoder/cpu.ts';
+import { DecoderGpu } from '../../src/exec/decoder/gpu.ts';
+import { type DecoderConfig, decoderWeights } from '../../src/exec/decoder/model.ts';
 import { PipelineCache } from '../../src/gpu/pipelines.ts';
 import { nodeShaders } from '../../src/gpu/shaders-node.ts';
 import { GpuTimer } from '../../src/gpu/timer.ts';

@@ -2,11 +2,11 @@
 // CPU interpreter does, the passes run and time every plan, and the fit gives finite,
 // non-negative coefficients, or says why it could not (SwiftShader on a busy machine).
 import { describe, expect, it } from 'vitest';
-import { calibrateExecutor, syntheticStepPlan } from '../../src/exec/executor-calibration.ts';
-import { GpuExecutor } from '../../src/exec/gpu-executor.ts';
-import { cloneBuffers, interpret } from '../../src/exec/interpreter.ts';
-import { randomBuffers } from '../../src/exec/random-fill.ts';
-import { stepFeatures } from '../../src/exec/step-features.ts';
+import { calibrateExecutor, syntheticStepPlan } from '../../src/exec/calibration/executor.ts';
+import { stepFeatures } from '../../src/exec/executor/step-features.ts';
+import { GpuExecutor } from '../../src/exec/executor/steps.ts';
+import { cloneBuffers, interpret } from '../../src/exec/interpreter/steps.ts';
+import { randomBuffers } from '../../src/exec/random/fill.ts';
 import { PipelineCache } from '../../src/gpu/pipelines.ts';
 import { nodeShaders } from '../../src/gpu/shaders-node.ts';
 import { GpuTimer } from '../../src/gpu/timer.ts';

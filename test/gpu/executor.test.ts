@@ -2,14 +2,14 @@
 // from 1 to 64, even and uneven counts, in and out of place, random floats (so the order of
 // additions matters and must be the plan's).
 import { describe, expect, it } from 'vitest';
-import { GpuExecutor } from '../../src/exec/gpu-executor.ts';
+import { GpuExecutor } from '../../src/exec/executor/steps.ts';
 import {
   allocateBuffers,
   cloneBuffers,
   interpret,
   type RankBuffers,
-} from '../../src/exec/interpreter.ts';
-import { randomBuffers } from '../../src/exec/random-fill.ts';
+} from '../../src/exec/interpreter/steps.ts';
+import { randomBuffers } from '../../src/exec/random/fill.ts';
 import { PipelineCache } from '../../src/gpu/pipelines.ts';
 import { nodeShaders } from '../../src/gpu/shaders-node.ts';
 import type { Dtype, RedOp } from '../../src/plans/dtype.ts';

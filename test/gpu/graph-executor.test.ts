@@ -2,13 +2,13 @@
 // builders' plans as graphs, a graph composed of embedded AllReduces over named buffers (run
 // packed), and a tensor-parallel layer with its kernels on small integers (exact in f32).
 import { describe, expect, it } from 'vitest';
-import { GraphExecutor } from '../../src/exec/graph-executor.ts';
+import { GraphExecutor } from '../../src/exec/executor/graph.ts';
 import {
   allocateGraphBuffers,
   type GraphBuffers,
   interpretGraph,
-} from '../../src/exec/interpret-graph.ts';
-import { fill } from '../../src/exec/random-fill.ts';
+} from '../../src/exec/interpreter/graph.ts';
+import { fill } from '../../src/exec/random/fill.ts';
 import { PipelineCache } from '../../src/gpu/pipelines.ts';
 import { nodeShaders } from '../../src/gpu/shaders-node.ts';
 import { concurrently, embed } from '../../src/plans/combinators.ts';

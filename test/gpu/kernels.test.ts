@@ -2,8 +2,8 @@
 // executor (inside its error scopes) and held to its own oracle and tolerance: a kernel added
 // to the registry is checked here once it has a sample shape below.
 import { describe, expect, it } from 'vitest';
-import { GpuExecutor } from '../../src/exec/gpu-executor.ts';
-import { allocateBuffers } from '../../src/exec/interpreter.ts';
+import { GpuExecutor } from '../../src/exec/executor/steps.ts';
+import { allocateBuffers } from '../../src/exec/interpreter/steps.ts';
 import { PipelineCache } from '../../src/gpu/pipelines.ts';
 import { nodeShaders } from '../../src/gpu/shaders-node.ts';
 import type { KernelParams } from '../../src/kernels/kernel.ts';

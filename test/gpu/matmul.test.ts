@@ -2,7 +2,7 @@
 // oracle on odd shapes: bit for bit on small integers (every partial sum exact in f32), within
 // 2 gamma_K sum_k |a_ik b_kj| on random floats (src/kernels/matmul.ts derives it).
 import { describe, expect, it } from 'vitest';
-import { matmul, measureFmaPeak } from '../../src/exec/matmul.ts';
+import { matmul, measureFmaPeak } from '../../src/exec/kernels/matmul.ts';
 import { PipelineCache } from '../../src/gpu/pipelines.ts';
 import { nodeShaders } from '../../src/gpu/shaders-node.ts';
 import { GpuTimer } from '../../src/gpu/timer.ts';

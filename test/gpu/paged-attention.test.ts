@@ -3,7 +3,7 @@
 // block table must give the same bits as reading the same cache laid out contiguously, and
 // both must match the CPU's contiguous attention within the bound of src/kernels/attention.ts.
 import { describe, expect, it } from 'vitest';
-import { pagedAttention } from '../../src/exec/paged-attention.ts';
+import { pagedAttention } from '../../src/exec/kernels/paged-attention.ts';
 import { PipelineCache } from '../../src/gpu/pipelines.ts';
 import { nodeShaders } from '../../src/gpu/shaders-node.ts';
 import {

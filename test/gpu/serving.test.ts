@@ -3,9 +3,9 @@
 // decoding gives every request the same tokens whatever the batching or preemption (each row's
 // logits depend only on its own sequence), equal to the CPU reference decoding it alone.
 import { describe, expect, it } from 'vitest';
-import { DecoderCpu } from '../../src/exec/decoder-cpu.ts';
-import { DecoderGpu } from '../../src/exec/decoder-gpu.ts';
-import { type DecoderConfig, decoderWeights } from '../../src/exec/decoder-model.ts';
+import { DecoderCpu } from '../../src/exec/decoder/cpu.ts';
+import { DecoderGpu } from '../../src/exec/decoder/gpu.ts';
+import { type DecoderConfig, decoderWeights } from '../../src/exec/decoder/model.ts';
 import { PipelineCache } from '../../src/gpu/pipelines.ts';
 import { nodeShaders } from '../../src/gpu/shaders-node.ts';
 import { GpuTimer } from '../../src/gpu/timer.ts';

@@ -2,9 +2,9 @@
 // from rank 0 to rank 1 (a 2-rank tree Broadcast copies, a 2-rank tree Reduce reduces):
 // every op and dtype, lengths odd and even, against the CPU interpreter bit for bit.
 import { describe, expect, it } from 'vitest';
-import { GpuExecutor } from '../../src/exec/gpu-executor.ts';
-import { cloneBuffers, interpret } from '../../src/exec/interpreter.ts';
-import { randomBuffers } from '../../src/exec/random-fill.ts';
+import { GpuExecutor } from '../../src/exec/executor/steps.ts';
+import { cloneBuffers, interpret } from '../../src/exec/interpreter/steps.ts';
+import { randomBuffers } from '../../src/exec/random/fill.ts';
 import { PipelineCache } from '../../src/gpu/pipelines.ts';
 import { nodeShaders } from '../../src/gpu/shaders-node.ts';
 import { DTYPES, REDOPS } from '../../src/plans/dtype.ts';

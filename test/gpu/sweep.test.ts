@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { PipelineCache } from '../../src/gpu/pipelines.ts';
 import { nodeShaders } from '../../src/gpu/shaders-node.ts';
-import { type MeasuredPoint, measureSweep } from '../../src/view/sweep.ts';
+import { type MeasuredPoint, measureSweep } from '../../src/view/collectives/sweep.ts';
 import { testContext } from './context.ts';
 
 describe('measureSweep', async () => {

@@ -1,12 +1,12 @@
 // Tensor-parallel plans on the GPU: every layout x collective x ranks {1, 2, 3, 4, 8} against
 // the CPU interpreter of the same plan and against the unsharded layer. Integer inputs make
 // every sum exact, so column and row plans must match both bit for bit; float inputs must lie
-// within the tolerance derived in src/exec/tp-reference.ts.
+// within the tolerance derived in src/exec/tensor-parallel/reference.ts.
 import { describe, expect, it } from 'vitest';
-import { GpuExecutor } from '../../src/exec/gpu-executor.ts';
-import { cloneBuffers, interpret, type RankBuffers } from '../../src/exec/interpreter.ts';
-import { gatherTensor, layerInputs, scatterInputs } from '../../src/exec/shards.ts';
-import { layerReference } from '../../src/exec/tp-reference.ts';
+import { GpuExecutor } from '../../src/exec/executor/steps.ts';
+import { cloneBuffers, interpret, type RankBuffers } from '../../src/exec/interpreter/steps.ts';
+import { layerReference } from '../../src/exec/tensor-parallel/reference.ts';
+import { gatherTensor, layerInputs, scatterInputs } from '../../src/exec/tensor-parallel/shards.ts';
 import { PipelineCache } from '../../src/gpu/pipelines.ts';
 import { nodeShaders } from '../../src/gpu/shaders-node.ts';
 import { LAYOUTS, type LayerInfo, type Plan } from '../../src/plans/plan.ts';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Calibration } from '../../src/exec/microbench.ts';
+import type { Calibration } from '../../src/exec/calibration/microbench.ts';
 import {
   type CalibrationFigures,
   type CalibrationSample,

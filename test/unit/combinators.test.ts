@@ -3,7 +3,7 @@
 // parts; concurrently keeps them apart and refuses parts whose data would order them. Every
 // composed graph validates and computes, on the CPU, what its parts compute one by one.
 import { describe, expect, it } from 'vitest';
-import { allocateGraphBuffers, interpretGraph } from '../../src/exec/interpret-graph.ts';
+import { allocateGraphBuffers, interpretGraph } from '../../src/exec/interpreter/graph.ts';
 import { concurrently, embed, lastTasks, sequence } from '../../src/plans/combinators.ts';
 import type { ElementArray } from '../../src/plans/dtype.ts';
 import { graphOf } from '../../src/plans/from-steps.ts';

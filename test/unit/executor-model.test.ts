@@ -3,7 +3,7 @@
 // throw, on data it cannot fit. Its alpha-beta-gamma form prices as the local fabric does.
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { stepFeatures } from '../../src/exec/step-features.ts';
+import { stepFeatures } from '../../src/exec/executor/step-features.ts';
 import { calibratedLocalFabric, fitLocalCalibration } from '../../src/model/calibration.ts';
 import {
   describeExecutorModel,

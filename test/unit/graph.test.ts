@@ -4,9 +4,9 @@
 // steps and equal them for the ring; validateGraph rejects forward dependencies, places out of
 // range and hazards between tasks that may run at once, and accepts an order through a path.
 import { describe, expect, it } from 'vitest';
-import { allocateGraphBuffers, interpretGraph } from '../../src/exec/interpret-graph.ts';
-import { allocateBuffers, interpret } from '../../src/exec/interpreter.ts';
-import { fill as randomValues } from '../../src/exec/random-fill.ts';
+import { allocateGraphBuffers, interpretGraph } from '../../src/exec/interpreter/graph.ts';
+import { allocateBuffers, interpret } from '../../src/exec/interpreter/steps.ts';
+import { fill as randomValues } from '../../src/exec/random/fill.ts';
 import { graphOf } from '../../src/plans/from-steps.ts';
 import type { Graph, MoveTask, Task } from '../../src/plans/graph.ts';
 import { waves } from '../../src/plans/graph.ts';

@@ -2,7 +2,7 @@
 // few rank counts against the definition, and its price on a two-level fabric against the
 // two-level model (src/model/hierarchical.ts) and the one-link closed form.
 import { describe, expect, it } from 'vitest';
-import { allocateBuffers, interpret } from '../../src/exec/interpreter.ts';
+import { allocateBuffers, interpret } from '../../src/exec/interpreter/steps.ts';
 import { LINK_PRESETS } from '../../src/fabric/presets.ts';
 import { type LinkSpec, switchFabric, twoLevelFabric } from '../../src/fabric/topologies.ts';
 import {

@@ -3,7 +3,7 @@
 // plan validates, the CPU interpreter turns its inputs into what the collective's definition
 // says, and it takes the number of steps the textbook gives its algorithm.
 import { describe, expect, it } from 'vitest';
-import { allocateBuffers, interpret } from '../../src/exec/interpreter.ts';
+import { allocateBuffers, interpret } from '../../src/exec/interpreter/steps.ts';
 import { MAX_PLAN_RANKS, MAX_RANKS } from '../../src/plans/build.ts';
 import { DBTREE_CHUNKS, dbtreeAllReduce } from '../../src/plans/dbtree.ts';
 import { DTYPES, REDOPS } from '../../src/plans/dtype.ts';

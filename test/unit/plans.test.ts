@@ -1,7 +1,7 @@
 // Every plan builder x rank counts x counts (even, uneven, smaller than the rank count) x
 // in/out of place, run by the CPU interpreter, against the collective's definition.
 import { describe, expect, it } from 'vitest';
-import { allocateBuffers, interpret } from '../../src/exec/interpreter.ts';
+import { allocateBuffers, interpret } from '../../src/exec/interpreter/steps.ts';
 import type { Dtype, RedOp } from '../../src/plans/dtype.ts';
 import type { Collective } from '../../src/plans/plan.ts';
 import { ALGORITHMS } from '../../src/plans/registry.ts';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { gamma, mulberry32 } from '../../src/exec/rng.ts';
+import { gamma, mulberry32 } from '../../src/exec/random/rng.ts';
 import { generateWorkload, type WorkloadOptions } from '../../src/serving/workload.ts';
 
 const BASE: WorkloadOptions = {

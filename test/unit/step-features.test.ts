@@ -2,8 +2,8 @@
 // of known plans, the executor's grouping by kind and arena pair, and scalar lanes where a
 // group is not vec4-aligned.
 import { describe, expect, it } from 'vitest';
-import { calibrationPlans, syntheticStepPlan } from '../../src/exec/executor-calibration.ts';
-import { DEFAULT_EXECUTOR_LIMITS, stepFeatures } from '../../src/exec/step-features.ts';
+import { calibrationPlans, syntheticStepPlan } from '../../src/exec/calibration/executor.ts';
+import { DEFAULT_EXECUTOR_LIMITS, stepFeatures } from '../../src/exec/executor/step-features.ts';
 import type { Op } from '../../src/plans/plan.ts';
 import { ringAllReduce } from '../../src/plans/ring.ts';
 import { treeAllReduce } from '../../src/plans/tree.ts';

@@ -1,14 +1,14 @@
 // The sweep's local curves priced by the executor model: each point is the model's time of the
 // very plan the sweep would run, and an unavailable model gives NaN points, not a throw.
 import { describe, expect, it } from 'vitest';
-import { stepFeatures } from '../../src/exec/step-features.ts';
+import { stepFeatures } from '../../src/exec/executor/step-features.ts';
 import {
   type AvailableModel,
   type ExecutorModel,
   executorPlanSeconds,
 } from '../../src/model/executor-model.ts';
 import { ringAllReduce } from '../../src/plans/ring.ts';
-import { modelCurves } from '../../src/view/sweep.ts';
+import { modelCurves } from '../../src/view/collectives/sweep.ts';
 
 const model: AvailableModel = {
   available: true,

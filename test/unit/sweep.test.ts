@@ -10,8 +10,13 @@ import {
   type ModelPoint,
   type ModelSpec,
   modelCurves,
-} from '../../src/view/sweep.ts';
-import { decadeTicks, formatSize, formatTick, sizeTicks } from '../../src/view/sweep-axes.ts';
+} from '../../src/view/collectives/sweep.ts';
+import {
+  decadeTicks,
+  formatSize,
+  formatTick,
+  sizeTicks,
+} from '../../src/view/collectives/sweep-axes.ts';
 
 // N = 8 ranks on one switch, alpha = 1 us, beta = 1 GB/s: alpha beta = 1000 B.
 const N = 8;

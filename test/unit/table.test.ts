@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Table } from '../../src/cli/table.ts';
-import { median } from '../../src/exec/median.ts';
-import { sweepSizes } from '../../src/exec/microbench.ts';
+import { sweepSizes } from '../../src/exec/calibration/microbench.ts';
+import { median } from '../../src/exec/measure/median.ts';
 
 describe('Table', () => {
   it('aligns header and rows to the same right edges, header lines start with #', () => {

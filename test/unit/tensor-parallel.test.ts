@@ -3,9 +3,9 @@
 // within the derived tolerance on floats); the shards tile every matrix; bad shapes fail with
 // a RangeError naming the value and the rule.
 import { describe, expect, it } from 'vitest';
-import { cloneBuffers, interpret } from '../../src/exec/interpreter.ts';
-import { gatherTensor, layerInputs, scatterInputs } from '../../src/exec/shards.ts';
-import { layerReference } from '../../src/exec/tp-reference.ts';
+import { cloneBuffers, interpret } from '../../src/exec/interpreter/steps.ts';
+import { layerReference } from '../../src/exec/tensor-parallel/reference.ts';
+import { gatherTensor, layerInputs, scatterInputs } from '../../src/exec/tensor-parallel/shards.ts';
 import { LAYOUTS, type LayerInfo, type Plan, type Region } from '../../src/plans/plan.ts';
 import {
   LAYOUT_COMMS,

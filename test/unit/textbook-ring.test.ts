@@ -1,6 +1,6 @@
 // The textbook's worked example, step by step on the CPU interpreter.
 import { describe, expect, it } from 'vitest';
-import { allocateBuffers, interpret } from '../../src/exec/interpreter.ts';
+import { allocateBuffers, interpret } from '../../src/exec/interpreter/steps.ts';
 import { TEXTBOOK_RING } from '../../src/plans/presets.ts';
 import { ringAllReduce } from '../../src/plans/ring.ts';
 

@@ -13,7 +13,7 @@ import {
   valueCss,
   valueScale,
   ZERO,
-} from '../../src/view/colours.ts';
+} from '../../src/view/common/colours.ts';
 
 const distance = (a: Rgb, b: Rgb) => {
   const [p, q] = [rgbToLab(a), rgbToLab(b)];

@@ -5,11 +5,11 @@
 import { describe, expect, it } from 'vitest';
 import { KvPool } from '../../src/serving/kv-pool.ts';
 import type { IterationRecord } from '../../src/serving/records.ts';
-import { requestCss } from '../../src/view/kv-draw.ts';
-import { blocksHeld, frameCaption, frameRecorder } from '../../src/view/kv-frames.ts';
-import { phaseCounts, requestViews } from '../../src/view/kv-requests.ts';
-import { type KvProgress, runKv } from '../../src/view/kv-run.ts';
-import { findKvPreset, KV_LIMITS, KV_PRESETS } from '../../src/view/kv-state.ts';
+import { requestCss } from '../../src/view/kv-cache/draw.ts';
+import { blocksHeld, frameCaption, frameRecorder } from '../../src/view/kv-cache/frames.ts';
+import { phaseCounts, requestViews } from '../../src/view/kv-cache/requests.ts';
+import { type KvProgress, runKv } from '../../src/view/kv-cache/run.ts';
+import { findKvPreset, KV_LIMITS, KV_PRESETS } from '../../src/view/kv-cache/state.ts';
 
 const ORDER = { future: 0, waiting: 1, preempted: 1, running: 2, finished: 3 } as const;
 

@@ -1,19 +1,19 @@
 // The KV-cache page's pure parts: URL state (round trip, junk, presets) and the frames recorded
 // from a run (one an iteration, no block owned twice, every block of a running request shown).
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_DECODER, decoderWeights, weightBytes } from '../../src/exec/decoder-model.ts';
+import { DEFAULT_DECODER, decoderWeights, weightBytes } from '../../src/exec/decoder/model.ts';
 import { modelEngine } from '../../src/serving/engine.ts';
 import { simulate } from '../../src/serving/scheduler.ts';
-import { gridShape, requestCss } from '../../src/view/kv-draw.ts';
-import { frameCaption, frameRecorder } from '../../src/view/kv-frames.ts';
-import { decoderOf, workloadOf } from '../../src/view/kv-run.ts';
+import { gridShape, requestCss } from '../../src/view/kv-cache/draw.ts';
+import { frameCaption, frameRecorder } from '../../src/view/kv-cache/frames.ts';
+import { decoderOf, workloadOf } from '../../src/view/kv-cache/run.ts';
 import {
   DEFAULT_KV_STATE,
   KV_PRESETS,
   type KvState,
   parseKvState,
   serializeKvState,
-} from '../../src/view/kv-state.ts';
+} from '../../src/view/kv-cache/state.ts';
 
 describe('KV page URL state', () => {
   it('the default state is the first preset, written as its name alone', () => {

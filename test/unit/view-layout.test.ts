@@ -10,7 +10,12 @@ import {
   torusFabric,
   twoLevelFabric,
 } from '../../src/fabric/topologies.ts';
-import { type Layout, layoutFabric, nearestDistance, routePoints } from '../../src/view/layout.ts';
+import {
+  type Layout,
+  layoutFabric,
+  nearestDistance,
+  routePoints,
+} from '../../src/view/common/layout.ts';
 
 const link = { alpha_s: 1e-6, beta_Bps: 1e9 };
 

@@ -1,7 +1,7 @@
 // The page's presets: each loads from the URL without an error, runs within the view's limits,
 // and the closed forms bear out what its description tells the lecture.
 import { describe, expect, it } from 'vitest';
-import { allocateBuffers, interpret } from '../../src/exec/interpreter.ts';
+import { allocateBuffers, interpret } from '../../src/exec/interpreter/steps.ts';
 import { fabricPreset } from '../../src/fabric/fabric-presets.ts';
 import { LINK_PRESETS } from '../../src/fabric/presets.ts';
 import { allReduceRing, allReduceTree } from '../../src/model/closed-forms.ts';
@@ -10,9 +10,14 @@ import { ringTreeCrossover } from '../../src/model/p2p.ts';
 import { DTYPE_INFO } from '../../src/plans/dtype.ts';
 import { TEXTBOOK_RING } from '../../src/plans/presets.ts';
 import { ALGORITHMS } from '../../src/plans/registry.ts';
-import { markPreset, VIEW_PRESETS, type ViewPreset, viewPreset } from '../../src/view/presets.ts';
-import { DEFAULT_STATE, VIEW_LIMITS } from '../../src/view/state.ts';
-import { parseState } from '../../src/view/url-state.ts';
+import {
+  markPreset,
+  VIEW_PRESETS,
+  type ViewPreset,
+  viewPreset,
+} from '../../src/view/collectives/presets.ts';
+import { DEFAULT_STATE, VIEW_LIMITS } from '../../src/view/collectives/state.ts';
+import { parseState } from '../../src/view/collectives/url-state.ts';
 
 const eth = { alpha: LINK_PRESETS['100gbe'].alpha_s, beta: LINK_PRESETS['100gbe'].beta_Bps };
 

@@ -5,7 +5,7 @@ import { TEXTBOOK_RING } from '../../src/plans/presets.ts';
 import { ALGORITHMS } from '../../src/plans/registry.ts';
 import { ringAllReduce } from '../../src/plans/ring.ts';
 import { treeAllReduce } from '../../src/plans/tree.ts';
-import { describeOp, describeStep, stepDetails } from '../../src/view/step-text.ts';
+import { describeOp, describeStep, stepDetails } from '../../src/view/common/step-text.ts';
 
 const spec = (ranks: number, more: Partial<CollectiveSpec> = {}): CollectiveSpec => ({
   ranks,

@@ -9,16 +9,21 @@ import {
   tensorParallel,
 } from '../../src/plans/tensor-parallel.ts';
 import type { TpRow } from '../../src/run/tp-sweep.ts';
-import { describeStep } from '../../src/view/step-text.ts';
+import { describeStep } from '../../src/view/common/step-text.ts';
 import {
   describeKernelStep,
   matrixLayout,
   stepFocus,
   tensorBlocks,
-} from '../../src/view/tp-matrix.ts';
-import { rankChecks, resultBase, runTpOnCpu, tpInputs } from '../../src/view/tp-run.ts';
-import { rooflinePoints, scalingData, sweepRanks } from '../../src/view/tp-scaling.ts';
-import { DEFAULT_TP_STATE } from '../../src/view/tp-state.ts';
+} from '../../src/view/tensor-parallel/matrix.ts';
+import {
+  rankChecks,
+  resultBase,
+  runTpOnCpu,
+  tpInputs,
+} from '../../src/view/tensor-parallel/run.ts';
+import { rooflinePoints, scalingData, sweepRanks } from '../../src/view/tensor-parallel/scaling.ts';
+import { DEFAULT_TP_STATE } from '../../src/view/tensor-parallel/state.ts';
 
 const SPECS: TensorParallelSpec[] = [];
 for (const layout of ['column', 'row', 'mlp'] as const) {

@@ -10,7 +10,7 @@ import {
   TP_PRESETS,
   type TpPreset,
   type TpState,
-} from '../../src/view/tp-state.ts';
+} from '../../src/view/tensor-parallel/state.ts';
 
 const EVERYTHING: TpState = {
   preset: '',

@@ -2,10 +2,10 @@
 // (naming key, value and what is allowed) with a kept value for each kind of junk.
 import { describe, expect, it } from 'vitest';
 import { parseBandwidth, parseByteSize, parseTime } from '../../src/model/units-parse.ts';
-import { VIEW_PRESETS } from '../../src/view/presets.ts';
-import { CONTROLS, DEFAULT_STATE, type ViewState } from '../../src/view/state.ts';
-import { bandwidthText, sizeText, timeText } from '../../src/view/url-format.ts';
-import { parseState, serializeState } from '../../src/view/url-state.ts';
+import { VIEW_PRESETS } from '../../src/view/collectives/presets.ts';
+import { CONTROLS, DEFAULT_STATE, type ViewState } from '../../src/view/collectives/state.ts';
+import { parseState, serializeState } from '../../src/view/collectives/url-state.ts';
+import { bandwidthText, sizeText, timeText } from '../../src/view/common/url-format.ts';
 
 /** Every field away from its default. */
 const EVERYTHING: ViewState = {
