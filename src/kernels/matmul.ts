@@ -25,7 +25,8 @@ import {
 /** Unit roundoff of f32 (half the machine epsilon 2^-23). */
 export const F32_UNIT_ROUNDOFF = 2 ** -24;
 
-function checkShape(a: ArrayLike<number>, b: ArrayLike<number>, m: number, k: number, n: number) {
+/** RangeError naming the size unless m, k and n are whole numbers >= 1. */
+export function checkMatmulDims(m: number, k: number, n: number): void {
   for (const [name, v] of [
     ['m', m],
     ['k', k],
@@ -33,6 +34,10 @@ function checkShape(a: ArrayLike<number>, b: ArrayLike<number>, m: number, k: nu
   ] as const) {
     if (!Number.isSafeInteger(v) || v < 1) throw new RangeError(`matmul ${name}=${v} must be >= 1`);
   }
+}
+
+function checkShape(a: ArrayLike<number>, b: ArrayLike<number>, m: number, k: number, n: number) {
+  checkMatmulDims(m, k, n);
   if (a.length !== m * k) throw new RangeError(`matmul A has ${a.length} values, not ${m}x${k}`);
   if (b.length !== k * n) throw new RangeError(`matmul B has ${b.length} values, not ${k}x${n}`);
 }

@@ -3,12 +3,7 @@
 // additions matters and must be the plan's).
 import { describe, expect, it } from 'vitest';
 import { GpuExecutor } from '../../src/exec/executor/steps.ts';
-import {
-  allocateBuffers,
-  cloneBuffers,
-  interpret,
-  type RankBuffers,
-} from '../../src/exec/interpreter/steps.ts';
+import { allocateBuffers, cloneBuffers, interpret } from '../../src/exec/interpreter/steps.ts';
 import { randomBuffers } from '../../src/exec/random/fill.ts';
 import { PipelineCache } from '../../src/gpu/pipelines.ts';
 import { nodeShaders } from '../../src/gpu/shaders-node.ts';
@@ -17,27 +12,10 @@ import type { Collective, Plan } from '../../src/plans/plan.ts';
 import { TEXTBOOK_RING } from '../../src/plans/presets.ts';
 import { ALGORITHMS } from '../../src/plans/registry.ts';
 import { ringAllReduce } from '../../src/plans/ring.ts';
+import { firstDifference } from '../bits.ts';
 import { testContext } from './context.ts';
 
 const RANKS = [1, 2, 3, 4, 5, 7, 8, 16, 31, 64];
-
-/** Where two runs first differ in any buffer of any rank (bits), or undefined. */
-function firstDifference(got: RankBuffers, want: RankBuffers): string | undefined {
-  for (let r = 0; r < want.length; r++) {
-    for (const name of ['send', 'recv'] as const) {
-      const a = got[r]?.[name];
-      const b = want[r]?.[name] as RankBuffers[number]['send'];
-      if (!a || a.length !== b.length)
-        return `rank ${r} ${name}: ${a?.length} elements, want ${b.length}`;
-      const ua = new Uint32Array(a.buffer, a.byteOffset, a.length);
-      const ub = new Uint32Array(b.buffer, b.byteOffset, b.length);
-      for (let i = 0; i < ub.length; i++) {
-        if (ua[i] !== ub[i]) return `rank ${r} ${name}[${i}]: got ${a[i]}, want ${b[i]}`;
-      }
-    }
-  }
-  return undefined;
-}
 
 describe('GPU executor equals the CPU interpreter bit for bit', async () => {
   const ctx = await testContext();

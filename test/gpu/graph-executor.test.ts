@@ -18,6 +18,7 @@ import { GraphBuilder } from '../../src/plans/graph-builder.ts';
 import type { Collective, Plan } from '../../src/plans/plan.ts';
 import { ALGORITHMS } from '../../src/plans/registry.ts';
 import { tensorParallel } from '../../src/plans/tensor-parallel.ts';
+import { firstDifference } from '../bits.ts';
 import { testContext } from './context.ts';
 
 function randomGraphBuffers(graph: Graph, seed: number): GraphBuffers {
@@ -34,22 +35,6 @@ function copyOf(buffers: GraphBuffers): GraphBuffers {
   return buffers.map((own) =>
     Object.fromEntries(Object.entries(own).map(([k, v]) => [k, v.slice()])),
   );
-}
-
-/** Where two runs first differ (bits), or undefined. */
-function firstDifference(got: GraphBuffers, want: GraphBuffers): string | undefined {
-  for (let r = 0; r < want.length; r++) {
-    for (const [name, b] of Object.entries(want[r] ?? {})) {
-      const a = got[r]?.[name];
-      if (!a || a.length !== b.length) return `rank ${r} ${name}: ${a?.length} elements`;
-      const ua = new Uint32Array(a.buffer, a.byteOffset, a.length);
-      const ub = new Uint32Array(b.buffer, b.byteOffset, b.length);
-      for (let i = 0; i < ub.length; i++) {
-        if (ua[i] !== ub[i]) return `rank ${r} ${name}[${i}]: got ${a[i]}, want ${b[i]}`;
-      }
-    }
-  }
-  return undefined;
 }
 
 describe('graphs on the GPU equal the graph interpreter', async () => {

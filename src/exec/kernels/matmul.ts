@@ -9,6 +9,7 @@ import type { ComputeProgram, PipelineCache } from '../../gpu/pipelines.ts';
 import type { ShaderLibrary } from '../../gpu/shader-library.ts';
 import type { GpuTimer } from '../../gpu/timer.ts';
 import {
+  checkMatmulDims,
   type MatmulKernel,
   type MatmulShape,
   matmulBlock,
@@ -19,13 +20,7 @@ import { median } from '../measure/median.ts';
 import { kernelProgram } from './dispatch.ts';
 
 function checkShape(ctx: GpuContext, { m, k, n }: MatmulShape, kernel: MatmulKernel): void {
-  for (const [name, v] of [
-    ['m', m],
-    ['k', k],
-    ['n', n],
-  ] as const) {
-    if (!Number.isSafeInteger(v) || v < 1) throw new RangeError(`matmul ${name}=${v} must be >= 1`);
-  }
+  checkMatmulDims(m, k, n);
   // Indices are u32 in the shaders.
   if (Math.max(m * k, k * n, m * n) >= 2 ** 32) {
     throw new RangeError(`matmul ${m}x${k}x${n} has a matrix of 2^32 elements or more`);
