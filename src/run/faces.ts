@@ -86,9 +86,11 @@ export function emulatedFace(
  * to end) to the end of its own last task, so the steps add up to the whole.
  */
 export function emulatedStepFaces(plan: Plan, face: EmulatedFace): number[] {
+  const { stepOf } = face;
+  if (!stepOf) throw new RangeError('a graph priced without its steps has no step faces');
   const ends = plan.steps.map(() => 0);
   face.graph.tasks.forEach((t) => {
-    const s = face.stepOf ? (face.stepOf[t.id] as number) : 0;
+    const s = stepOf[t.id] as number;
     ends[s] = Math.max(ends[s] as number, face.price.end_s[t.id] as number);
   });
   let before = 0;
