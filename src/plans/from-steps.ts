@@ -66,15 +66,18 @@ export function graphOf(plan: Plan): Graph & { readonly stepOf: Int32Array } {
   let total = 0;
   for (const step of plan.steps) total += step.ops.length + (step.kernels?.length ?? 0);
   const stepOf = new Int32Array(total);
-  // The tasks of the latest step that touched each rank, and of this step so far.
+  // The tasks of the latest step that touched each rank, and of this step so far: two arrays
+  // a rank, swapped after each step it is touched in (a 1024-rank ring would otherwise make two
+  // million short-lived arrays for the garbage collector).
   const last: number[][] = Array.from({ length: plan.ranks }, () => []);
+  const now: number[][] = Array.from({ length: plan.ranks }, () => []);
+  const touched: number[] = [];
+  const touch = (rank: number, id: number) => {
+    const ids = now[rank] as number[];
+    if (ids.length === 0) touched.push(rank);
+    ids.push(id);
+  };
   plan.steps.forEach((step, s) => {
-    const now = new Map<number, number[]>();
-    const touch = (rank: number, id: number) => {
-      const ids = now.get(rank);
-      if (ids) ids.push(id);
-      else now.set(rank, [id]);
-    };
     for (const op of step.ops) {
       const { src, dst } = op;
       const after =
@@ -95,7 +98,13 @@ export function graphOf(plan: Plan): Graph & { readonly stepOf: Int32Array } {
       touch(kernel.rank, id);
       stepOf[id] = s;
     }
-    for (const [rank, ids] of now) last[rank] = ids;
+    for (const rank of touched) {
+      const done = last[rank] as number[];
+      last[rank] = now[rank] as number[];
+      done.length = 0;
+      now[rank] = done;
+    }
+    touched.length = 0;
   });
   const graph = builder.build(infoOf(plan), plan.input, plan.output);
   return { ...graph, stepOf };

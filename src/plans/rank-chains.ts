@@ -63,19 +63,24 @@ export class RankChains {
   }
 
   private place(t: Task, rank: number): number {
+    // Groups are two arrays a rank, reused: a new group takes the old previous one's array.
     const cur = this.cur[rank] as number[];
+    const prev = this.prev[rank] as number[];
     if (holdsAll(t.deps, cur)) {
+      prev.length = 0;
+      prev.push(t.id);
       this.prev[rank] = cur;
-      this.cur[rank] = [t.id];
+      this.cur[rank] = prev;
       this.group[rank] = (this.group[rank] as number) + 1;
-    } else if (holdsAll(t.deps, this.prev[rank] as number[])) {
+    } else if (holdsAll(t.deps, prev)) {
       cur.push(t.id);
     } else {
       // A new era: its first group holds t alone, and nothing before it is proven below.
       const g = (this.group[rank] as number) + 1;
       (this.eras[rank] as number[]).push(g);
-      this.prev[rank] = [];
-      this.cur[rank] = [t.id];
+      prev.length = 0;
+      cur.length = 0;
+      cur.push(t.id);
       this.group[rank] = g;
     }
     return this.group[rank] as number;
