@@ -112,7 +112,12 @@ export function mountTensorParallelPage(): void {
         TP_PRESETS.find((p) => p.name === shell.state.preset)?.description ?? '';
       shell.writeUrl();
       drawStep(shell.state.step);
-      if (measurement) void roofline(measurement);
+      // The roofline runs after the load: its failure (a device lost meanwhile) is said in
+      // its own panel, never left as an uncaught error.
+      if (measurement)
+        void roofline(measurement).catch((e: unknown) => {
+          $('roofline').textContent = `Not measured: ${(e as Error).message}`;
+        });
       else $('roofline').textContent = 'Not measured: this page has no WebGPU device.';
     } catch (e) {
       if (!current()) return;
