@@ -1,7 +1,8 @@
 // The KV-cache page in a real Chromium on SwiftShader: every preset serves its workload on the
 // GPU decoder and draws the block pool; stepping moves the caption and the pixels; the other
 // scheduler runs on the same workload for the comparison table; URLs round-trip; junk shows
-// one alert and the page still steps; without WebGPU the run is modelled and says so.
+// one alert and the page still steps; without WebGPU (or once the device is lost) the run is
+// modelled and says so.
 // FLEETLAB_DOCS=1 also writes docs/kv-cache.png (the README's screenshot).
 import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -184,6 +185,26 @@ describe('KV-cache page', () => {
     expect(r.completed).toBe(r.requests);
     await stepTo(page, 1);
     expect(await textOf(page, '#caption')).toMatch(/^iteration 1 of/);
+    expect(errors).toEqual([]);
+  });
+  it('a lost device shows the alert, keeps the run, and later runs are modelled', async () => {
+    const { page, errors } = await open('#preset=continuous-cv1');
+    await stepTo(page, 1);
+    await page.evaluate(() =>
+      (
+        window as unknown as { fleetlabKv: { simulateDeviceLoss(): void } }
+      ).fleetlabKv.simulateDeviceLoss(),
+    );
+    const alerts = await visibleAlerts(page);
+    expect(alerts).toHaveLength(1);
+    expect(alerts[0]).toMatch(/device was lost/);
+    expect(await textOf(page, '#counter')).toMatch(/^iteration 1 of/);
+    expect((await canvasStats(page, '#pool')).distinctColours).toBeGreaterThan(2);
+    await stepTo(page, 2);
+    await goHash(page, '#preset=high-cv-preemption');
+    expect((await run(page)).measured).toBe(false);
+    expect(await textOf(page, '#status')).toMatch(/modelled, not measured/);
+    expect((await visibleAlerts(page))[0]).toMatch(/device was lost/);
     expect(errors).toEqual([]);
   });
 });

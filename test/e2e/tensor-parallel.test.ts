@@ -1,7 +1,8 @@
 // The tensor-parallel page in a real Chromium on SwiftShader: every preset loads and draws (the
 // matrices and the fabric), stepping changes the caption, each rank's GPU result is within
 // tolerance of the unsharded layer, URLs round-trip, junk shows one alert and the page still
-// steps, the scaling chart gets its series, and without WebGPU the plan steps on the CPU.
+// steps, the scaling chart gets its series, without WebGPU the plan steps on the CPU, and a lost
+// device leaves the scene and an alert.
 // FLEETLAB_DOCS=1 also writes docs/tensor-parallel.png (the README's screenshot).
 import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -163,6 +164,26 @@ describe('tensor-parallel page', () => {
     expect(await textOf(page, '#caption')).toMatch(/^step 2 of \d+: reduce-scatter/);
     await page.click('#scaling-run');
     expect(await textOf(page, '#scaling-status')).toMatch(/Not measured/);
+    expect(errors).toEqual([]);
+  });
+  it('a lost device shows the alert, keeps the scene, and later layers step on the CPU', async () => {
+    const { page, errors } = await open('#preset=megatron-mlp-4');
+    // At once, while the roofline is still measuring: its failure stays in its panel.
+    const counter = await textOf(page, '#counter');
+    await page.evaluate(() =>
+      (
+        window as unknown as { fleetlabTp: { simulateDeviceLoss(): void } }
+      ).fleetlabTp.simulateDeviceLoss(),
+    );
+    const alerts = await visibleAlerts(page);
+    expect(alerts).toHaveLength(1);
+    expect(alerts[0]).toMatch(/device was lost/);
+    expect(await textOf(page, '#counter')).toBe(counter);
+    expectDrawn(await sceneStats(page, 'tensor-parallel-device-lost.png'));
+    await stepTo(page, 1);
+    await goHash(page, '#preset=row-parallel-4');
+    expect(await textOf(page, '#status')).toMatch(/not measured/);
+    expect((await visibleAlerts(page))[0]).toMatch(/device was lost/);
     expect(errors).toEqual([]);
   });
 });

@@ -2,21 +2,15 @@
 // over a few sizes, beside two model families: this GPU's calibrated model (what the measured
 // points should follow) and the chosen fabric's (where ring and tree cross, as on a real fleet).
 
-import { fabricPreset } from '../../src/fabric/fabric-presets.ts';
-import type { GpuContext } from '../../src/gpu/device.ts';
-import type { PipelineCache } from '../../src/gpu/pipelines.ts';
-import { viteShaders } from '../../src/gpu/shaders-vite.ts';
-import type { ExecutorModel } from '../../src/model/executor-model.ts';
-import { ALGORITHMS } from '../../src/plans/registry.ts';
-import type { ViewState } from '../../src/view/collectives/state.ts';
-import {
-  crossover,
-  logSizes,
-  type MeasuredPoint,
-  measureSweep,
-  modelCurves,
-} from '../../src/view/collectives/sweep.ts';
-import { mountSweepPlot, type SweepPlot } from '../../src/view/collectives/sweep-plot.ts';
+import { fabricPreset } from '../../fabric/fabric-presets.ts';
+import type { GpuContext } from '../../gpu/device.ts';
+import type { PipelineCache } from '../../gpu/pipelines.ts';
+import { viteShaders } from '../../gpu/shaders-vite.ts';
+import type { ExecutorModel } from '../../model/executor-model.ts';
+import { ALGORITHMS } from '../../plans/registry.ts';
+import type { ViewState } from './state.ts';
+import { crossover, logSizes, type MeasuredPoint, measureSweep, modelCurves } from './sweep.ts';
+import { mountSweepPlot, type SweepPlot } from './sweep-plot.ts';
 
 export interface SweepContext {
   readonly state: ViewState;

@@ -1,0 +1,191 @@
+// The page shell, written once (DESIGN.md): what every stepping page does around its own
+// scene. A page gives its parts (its URL state, how it loads, draws and animates a step, its
+// words for no WebGPU and a lost device); the shell does the rest:
+//
+// - the device: acquireDevice through the browser's provider, a pipeline cache (and a GPU
+//   timer where asked); without WebGPU the error and the page's fallback sentence stand in
+//   the alert, and the page goes on (on the CPU, or modelled) with gpu.ctx undefined;
+// - device loss: a standing alert, the GPU parts dropped, the last scene kept;
+// - the URL: parsed on start and on every hashchange the page did not cause, written back on
+//   every change, one alert naming the link's bad values (url-cycle.ts);
+// - the alert (alert.ts), the transport and its buttons and keys (transport.ts), resize;
+// - a load generation, so a slow load that a newer one overtook draws nothing.
+//
+// The elements it binds have the same ids on every page: alert, play, reset, back, forward.
+import { acquireDevice, type GpuContext } from '../../gpu/device.ts';
+import { PipelineCache } from '../../gpu/pipelines.ts';
+import { browserProvider } from '../../gpu/provider.ts';
+import { GpuTimer } from '../../gpu/timer.ts';
+import { pageAlert } from './alert.ts';
+import { bindTransport, Transport } from './transport.ts';
+import { type UrlCodec, UrlCycle } from './url-cycle.ts';
+
+/** The element with `id` (the page's HTML has it). */
+export const byId = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
+
+/** What a page measures with; all undefined without WebGPU or after a device loss. */
+export interface PageGpu {
+  ctx?: GpuContext;
+  cache?: PipelineCache;
+  timer?: GpuTimer;
+  /** A message that stands while the page lives: why nothing is measured. */
+  standing?: string;
+}
+
+/** The least a page's state has: the step shown and the playback speed. */
+export interface SteppedState {
+  readonly step: number;
+  readonly speed: number;
+}
+
+export interface PageParts<S extends SteppedState> {
+  /** The page's URL state (parse and serialize). */
+  readonly url: UrlCodec<S>;
+  /** The one alert for a link's bad values, from the parser's error lines. */
+  readonly urlAlert: (errors: readonly string[]) => string;
+  /**
+   * Show the link's alert before the load as well (a load that takes seconds), in place of a
+   * standing message, which it ends; it is shown again once the load is done in any case.
+   */
+  readonly urlAlertFirst?: boolean;
+  /** The state the page shows now, whose values a bad key in the URL keeps. */
+  readonly previous?: () => S | undefined;
+  /** What the page does without WebGPU, after the device's error and a blank line. */
+  readonly noGpu: string;
+  /** What a lost device means here, after "The GPU device was lost (reason): message. ". */
+  readonly lost: string;
+  /** Make a GpuTimer beside the pipeline cache. */
+  readonly timer?: boolean;
+  /** Builds the controls and binds the page's own listeners; before the device is asked for. */
+  readonly mount?: () => void;
+  /** Once the device is known (or not): scenes, calibration, panels. False: start no further. */
+  readonly ready?: () => Promise<boolean>;
+  /** Shows a state from the URL in the controls, before it loads. */
+  readonly sync?: (state: S) => void;
+  /** Builds, runs and shows a state (it sets shell.state to what it shows). */
+  readonly load: (state: S) => Promise<void>;
+  /** Steps in what is shown (0 while nothing is). */
+  readonly steps: () => number;
+  /** Draws step k. */
+  readonly draw: (step: number) => void;
+  /** Animates step k (0-based) forward, or backward home. */
+  readonly animate: (k: number, backward: boolean) => Promise<void>;
+  readonly resize?: () => void;
+}
+
+export class PageShell<S extends SteppedState> {
+  readonly gpu: PageGpu = {};
+  /** The state shown (the page's load sets it; undefined until the first load). */
+  state!: S;
+  readonly transport: Transport;
+  readonly showAlert: (message: string) => void;
+  /** Hides the alert, or brings back the standing message (no WebGPU, a lost device). */
+  readonly clearAlert: () => void;
+  private readonly url: UrlCycle<S>;
+  private generation = 0;
+
+  constructor(private readonly parts: PageParts<S>) {
+    const alert = pageAlert(byId('alert'), () => this.gpu.standing);
+    this.showAlert = alert.show;
+    this.clearAlert = alert.clear;
+    this.url = new UrlCycle(
+      parts.url,
+      {
+        read: () => location.hash,
+        replace: (hash) => history.replaceState(null, '', hash),
+      },
+      parts.urlAlert,
+    );
+    this.transport = new Transport(
+      {
+        count: parts.steps,
+        current: () => this.state.step,
+        show: (k) => {
+          this.state = { ...this.state, step: k };
+          this.writeUrl();
+          parts.draw(k);
+        },
+        animate: parts.animate,
+        speed: () => this.state.speed,
+      },
+      byId<HTMLButtonElement>('play'),
+    );
+  }
+
+  /** A new load begins: playing stops; the answer says whether it is still the newest. */
+  begin(): () => boolean {
+    const mine = ++this.generation;
+    this.transport.stop();
+    return () => mine === this.generation;
+  }
+
+  /** Writes the state shown into the URL hash. */
+  writeUrl(): void {
+    this.url.write(this.state);
+  }
+
+  /** Loads what the URL names; its junk gets one alert, shown after the load. */
+  fromUrl(): void {
+    const { state, alert } = this.url.read(this.parts.previous?.());
+    this.parts.sync?.(state);
+    if (alert !== undefined && this.parts.urlAlertFirst) {
+      this.gpu.standing = undefined;
+      this.showAlert(alert);
+    }
+    void this.parts.load(state).then(() => {
+      if (alert !== undefined) this.showAlert(alert);
+    });
+  }
+
+  /** The device is gone: say so for good, drop the GPU parts; the scene shown stays. */
+  deviceLost(info: { readonly reason: string; readonly message: string }): void {
+    this.gpu.standing = `The GPU device was lost (${info.reason}): ${info.message}. ${this.parts.lost}`;
+    this.showAlert(this.gpu.standing);
+    this.gpu.timer?.destroy();
+    [this.gpu.ctx, this.gpu.cache, this.gpu.timer] = [undefined, undefined, undefined];
+  }
+
+  /** What tests call: a real loss cannot be made from script (destroy() says 'destroyed',
+   * which acquireDevice does not pass on), so they take the handler's own path. */
+  simulateDeviceLoss(): void {
+    this.deviceLost({ reason: 'unknown', message: 'simulated by a test' });
+  }
+
+  /** Starts the page; whatever goes wrong, the alert says so (never a blank page). */
+  start(): void {
+    this.run().catch((e: unknown) => {
+      this.showAlert(`fleetlab could not start this page: ${(e as Error).message}`);
+      document.body.dataset.ready = 'true';
+    });
+  }
+
+  private async run(): Promise<void> {
+    const { parts } = this;
+    parts.mount?.();
+    bindTransport(this.transport, {
+      reset: byId('reset'),
+      back: byId('back'),
+      forward: byId('forward'),
+      play: byId('play'),
+    });
+    window.addEventListener('hashchange', () => {
+      if (this.url.isForeign()) this.fromUrl();
+    });
+    const { resize } = parts;
+    if (resize) window.addEventListener('resize', resize);
+    try {
+      const ctx = await acquireDevice({
+        provider: browserProvider(navigator, isSecureContext),
+        onLost: (info) => this.deviceLost(info),
+      });
+      this.gpu.ctx = ctx;
+      this.gpu.cache = new PipelineCache(ctx);
+      if (parts.timer) this.gpu.timer = new GpuTimer(ctx);
+    } catch (e) {
+      this.gpu.standing = `${(e as Error).message}\n\n${parts.noGpu}`;
+      this.showAlert(this.gpu.standing);
+    }
+    if (parts.ready && !(await parts.ready())) return;
+    this.fromUrl();
+  }
+}
