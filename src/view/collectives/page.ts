@@ -10,8 +10,10 @@ import { describeAdapter } from '../../gpu/device.ts';
 import { viteShaders } from '../../gpu/shaders-vite.ts';
 import { type ExecutorModel, localExecutorModel } from '../../model/executor-model.ts';
 import { DTYPE_INFO, DTYPES, REDOPS } from '../../plans/dtype.ts';
+import { graphOf } from '../../plans/from-steps.ts';
 import { COLLECTIVES, type Plan } from '../../plans/plan.ts';
 import { ALGORITHMS } from '../../plans/registry.ts';
+import { planOf } from '../../plans/to-steps.ts';
 import {
   analyticSeconds,
   emulatedFace,
@@ -80,7 +82,17 @@ function planFor(s: ViewState): Plan {
     );
   }
   const count = Math.floor(s.bytes / DTYPE_INFO[s.dtype].bytes);
-  return build({ ranks: s.ranks, count, dtype: s.dtype, redop: s.redop, inPlace: true, root: 0 });
+  const plan = build({
+    ranks: s.ranks,
+    count,
+    dtype: s.dtype,
+    redop: s.redop,
+    inPlace: true,
+    root: 0,
+  });
+  // The page steps the plan's graph wave by wave (tasks whose dependencies are done): for most
+  // algorithms a wave is a step of the builder; a pipelined tree's chunks run ahead in fewer.
+  return planOf(graphOf(plan));
 }
 
 /** Mounts the collectives page on its HTML (demos/collectives/index.html). */
