@@ -1,15 +1,8 @@
 // What a task reads and writes, as element ranges of numbered buffers: the one description of
-// a task's memory that building dependencies, validating hazards and the interpreter share.
+// a task's memory that building dependencies and validating hazards share.
 
 import type { BufferSpec, GraphKernel, GraphPlace, Task } from './graph.ts';
 import { kernelOperands } from './validate.ts';
-
-export interface Access {
-  readonly buffer: number;
-  readonly start: number;
-  readonly end: number;
-  readonly write: boolean;
-}
 
 /** Numbers the buffers of a graph: index(rank, name) is the spec's position, or -1. */
 export class BufferIndex {
@@ -109,15 +102,5 @@ export class Accesses {
       }
     }
     return this;
-  }
-
-  /** Access i as an object, for messages and tests. */
-  at(i: number): Access {
-    return {
-      buffer: this.buffer[i] as number,
-      start: this.start[i] as number,
-      end: this.end[i] as number,
-      write: this.write[i] as boolean,
-    };
   }
 }

@@ -58,20 +58,10 @@ export class GraphBuilder {
     this.accesses = new Accesses(this.index);
   }
 
-  /** Tasks added so far; the next task's id. */
-  get size(): number {
-    return this.tasks.length;
-  }
-
   task(id: number): Task {
     const t = this.tasks[id];
     if (!t) throw new RangeError(`task ${id} is not in 0..${this.tasks.length - 1}`);
     return t;
-  }
-
-  /** Elements of rank's buffer `name`, or -1 where it has none. */
-  bufferSize(rank: number, name: string): number {
-    return this.index.size(rank, name);
   }
 
   /**
@@ -162,12 +152,19 @@ export class GraphBuilder {
     const id = this.tasks.length;
     const out = this.conflicts;
     out.length = 0;
-    for (let i = 0; i < (a?.length ?? 0); i++) {
-      if (!a) break;
-      const buffer = a.buffer[i] as number;
+    const accesses = a?.length ?? 0;
+    for (let i = 0; i < accesses; i++) {
+      const x = a as Accesses;
+      const buffer = x.buffer[i] as number;
       if (buffer < 0) continue; // an unknown buffer: validateGraph names it
-      const [start, end] = [a.start[i] as number, a.end[i] as number];
-      this.board.access(buffer, start, end, id, a.write[i] as boolean, out);
+      this.board.access(
+        buffer,
+        x.start[i] as number,
+        x.end[i] as number,
+        id,
+        x.write[i] as boolean,
+        out,
+      );
     }
     for (const d of after) {
       if (!Number.isInteger(d) || d < 0 || d >= id) {

@@ -107,19 +107,6 @@ export interface Graph {
   readonly info: PlanInfo;
 }
 
-/** The ranks a task touches: a kernel's own, a move's two ends. */
-export function ranksOfTask(task: Task): readonly number[] {
-  if (task.kind === 'kernel') return [task.rank];
-  return task.src.rank === task.dst.rank ? [task.src.rank] : [task.src.rank, task.dst.rank];
-}
-
-/** How many of the graph's tasks are moves. */
-export function moveCount(graph: Graph): number {
-  let moves = 0;
-  for (const t of graph.tasks) if (t.kind === 'move') moves++;
-  return moves;
-}
-
 /**
  * Each task's wave: 0 for a task with no dependencies, else one more than its latest
  * dependency's. A wave's tasks depend on none of each other, so they can run at once: the

@@ -244,9 +244,10 @@ function checkOwnOverlaps(task: Task, accesses: Accesses): void {
   if (task.kind === 'move') {
     // Access 0 is the source read, the last one the destination written.
     const last = accesses.length - 1;
-    const [s0, s1] = [accesses.start[0] as number, accesses.end[0] as number];
-    const [d0, d1] = [accesses.start[last] as number, accesses.end[last] as number];
-    if (accesses.buffer[0] === accesses.buffer[last] && s0 < d1 && d0 < s1) {
+    const { start, end } = accesses;
+    const overlap =
+      (start[0] as number) < (end[last] as number) && (start[last] as number) < (end[0] as number);
+    if (accesses.buffer[0] === accesses.buffer[last] && overlap) {
       throw new PlanError(`task ${task.id} (${task.label}): reads and writes overlapping ranges`);
     }
     return;
