@@ -12,8 +12,8 @@ import { detectTimestampRegime, GpuTimer } from '../gpu/timer.ts';
 import { fitLocalCalibration, type LocalCalibration } from '../model/calibration.ts';
 import { describeExecutorModel, localExecutorModel } from '../model/executor-model.ts';
 import { builderFor } from '../plans/registry.ts';
-import { type BenchArgs, BENCH_USAGE as COLLECTIVE_USAGE, parseBenchArgs } from './bench-args.ts';
-import { BENCH_MATMUL_USAGE, runBenchMatmul } from './bench-matmul.ts';
+import { type BenchArgs, parseBenchArgs } from './bench-args.ts';
+import { runBenchMatmul } from './bench-matmul.ts';
 import {
   type BenchResult,
   type BenchSetup,
@@ -24,7 +24,7 @@ import {
 import { cliContext } from './node-context.ts';
 import { Table } from './table.ts';
 
-export const BENCH_USAGE = `${COLLECTIVE_USAGE}\n${BENCH_MATMUL_USAGE}`;
+export { BENCH_USAGE } from './bench-args.ts';
 
 /** The calibration the model is fitted from: --calibration FILE, or measured now. */
 async function modelCalibration(ctx: GpuContext, args: BenchArgs): Promise<Calibration> {
