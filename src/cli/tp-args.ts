@@ -115,9 +115,14 @@ export function parseTpArgs(argv: string[]): TpArgs {
     ...(values.algo === undefined ? {} : { algorithm: values.algo }),
   }));
   // Build every plan and fabric now: bad shapes and rank counts fail before the GPU starts.
-  for (const spec of specs) {
-    tensorParallel(spec);
-    preset.build(spec.ranks, undefined, link);
+  try {
+    for (const spec of specs) {
+      tensorParallel(spec);
+      preset.build(spec.ranks, undefined, link);
+    }
+  } catch (e) {
+    // A shape the layout cannot split, or ranks the fabric cannot hold: bad usage, one line.
+    throw e instanceof RangeError ? new UsageError(e.message) : e;
   }
   return {
     specs,
