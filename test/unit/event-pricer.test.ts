@@ -1,7 +1,6 @@
 // The event-driven pricer (src/model/event-pricer.ts): lock-step plans as graphs price as their
-// closed forms where the step pricer does (the same plans and tolerance as pricer.test.ts and
-// pricer-builders.test.ts), and never above the step pricer where data dependencies let tasks
-// start early; what the step pricer cannot express: compute under comm, link sharing over
+// closed forms where the step pricer does (pricers-exact.test.ts runs one table against both),
+// and never above the step pricer where data dependencies let tasks start early; what the step pricer cannot express: compute under comm, link sharing over
 // time, stragglers, one stream's kernels in a row, the critical path, bubble and overlap.
 import { describe, expect, it } from 'vitest';
 import { localFabric, ringFabric, switchFabric, torusFabric } from '../../src/fabric/topologies.ts';
