@@ -1,12 +1,14 @@
-// The GeLU's backward pass: dz = dy * gelu'(z), z the pre-activation the forward pass saved
-// (bias-gelu.wgsl in 'bias' mode writes it, 'gelu' mode reads it). For the tanh form
+// The backward pass of the fused bias + GeLU: dz = dy * gelu'(z) with z = c + bias[col]
+// recomputed from the layer's matmul output c, as the forward kernel (bias-gelu.wgsl) computed
+// it, bit for bit: keeping c and the bias costs no buffer beyond what the forward pass holds
+// anyway, where saving z would cost one more activation per layer. For the tanh form
 //     gelu(z)  = 0.5 z (1 + t),  t = tanh(u),  u = c (z + a z^3),  c = sqrt(2/pi), a = 0.044715
 //     gelu'(z) = 0.5 (1 + t) + 0.5 z (1 - t^2) c (1 + 3 a z^2)
 // with u clamped to [-10, 10] as the forward pass clamps it (there t is +-1 in f32 and 1 - t^2 is
 // 0, so the derivative of the clamp, 0, and of the formula agree). The CPU oracle
 // (src/kernels/gelu-backward.ts) follows this order of operations and derives the tolerance.
 
-// Buffers, the Dims uniform (dims.count: elements) and load_z/load_dy/store_dz:
+// Buffers, the Dims uniform (dims.count: elements, dims.n: a row's) and the accessors:
 // gelu-backward-arena.wgsl, prepended by the shader library.
 
 override WG: u32 = 64u;
@@ -33,5 +35,6 @@ fn main(
   if (i >= dims.count) {
     return;
   }
-  store_dz(i, load_dy(i) * gelu_grad(load_z(i)));
+  let z = load_c(i) + load_bias(i % dims.n);
+  store_dz(i, load_dy(i) * gelu_grad(z));
 }

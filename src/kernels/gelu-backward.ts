@@ -1,5 +1,6 @@
-// The GeLU's backward pass (shaders/gelu-backward.wgsl): dz = dy * gelu'(z), z the saved
-// pre-activation, for the tanh form the forward kernel computes (bias-gelu.ts):
+// The backward pass of the fused bias + GeLU (shaders/gelu-backward.wgsl): dz = dy * gelu'(z),
+// z = c + bias[col] recomputed from the layer's matmul output c exactly as the forward kernel
+// (bias-gelu.ts) computes it, for the tanh form:
 //     gelu'(z) = A + B,  A = 0.5 (1 + t),  B = 0.5 z (1 - t^2) du,
 //     t = tanh(clamp(c (z + a z^3), -10, 10)),  du = c (1 + 3 a z^2).
 // The oracle rounds each operation to f32 (Math.fround) in the shader's order.
@@ -43,23 +44,38 @@ export function geluGradF32(z: number): number {
   return fr(a + b);
 }
 
-function checkLengths(z: ArrayLike<number>, dy: ArrayLike<number>, count: number): void {
-  if (z.length !== count || dy.length !== count) {
-    throw new RangeError(`gelu-backward: z has ${z.length}, dy ${dy.length} values, not ${count}`);
-  }
+/** The inputs of a gelu-backward op: c and dy m x n, bias n. */
+export interface GeluBackwardInputs {
+  readonly c: ArrayLike<number>;
+  readonly bias: ArrayLike<number>;
+  readonly dy: ArrayLike<number>;
 }
 
-/** dz = dy * gelu'(z), element by element, in f32. */
-export function geluBackwardCpu(z: ArrayLike<number>, dy: ArrayLike<number>, count: number) {
-  checkLengths(z, dy, count);
-  const dz = new Float32Array(count);
-  for (let i = 0; i < count; i++) dz[i] = fr((dy[i] as number) * geluGradF32(z[i] as number));
+/** z = c + bias[col] in f32, as the forward kernel computes it; checks the lengths. */
+function preActivation({ c, bias, dy }: GeluBackwardInputs, m: number, n: number): Float32Array {
+  if (c.length !== m * n || dy.length !== m * n || bias.length !== n) {
+    throw new RangeError(
+      `gelu-backward: c has ${c.length}, dy ${dy.length}, bias ${bias.length} values, not ${m}x${n} and ${n}`,
+    );
+  }
+  const z = new Float32Array(m * n);
+  for (let i = 0; i < m * n; i++) z[i] = fr((c[i] as number) + (bias[i % n] as number));
+  return z;
+}
+
+/** dz = dy * gelu'(c + bias), element by element, in f32. */
+export function geluBackwardCpu(x: GeluBackwardInputs, m: number, n: number): Float32Array {
+  const z = preActivation(x, m, n);
+  const dz = new Float32Array(m * n);
+  for (let i = 0; i < m * n; i++) dz[i] = fr((x.dy[i] as number) * geluGradF32(z[i] as number));
   return dz;
 }
 
 /** The largest |gpu - cpu| allowed per element of dz (see above). */
-export function geluBackwardTolerance(z: ArrayLike<number>, dy: ArrayLike<number>, count: number) {
-  checkLengths(z, dy, count);
+export function geluBackwardTolerance(x: GeluBackwardInputs, m: number, n: number): Float64Array {
+  const z = preActivation(x, m, n);
+  const dy = x.dy;
+  const count = m * n;
   const T = TANH_ABS_TOLERANCE;
   const tol = new Float64Array(count);
   for (let i = 0; i < count; i++) {
@@ -76,43 +92,46 @@ export function geluBackwardTolerance(z: ArrayLike<number>, dy: ArrayLike<number
   return tol;
 }
 
-/** A gelu-backward op's params: elements. */
-export type GeluBackwardParams = { readonly count: number };
+/** A gelu-backward op's params: the activations are m x n. */
+export type GeluBackwardParams = { readonly m: number; readonly n: number };
+
+const inputsOf = (x: Parameters<typeof operandValue>[0]): GeluBackwardInputs => ({
+  c: operandValue(x, 'c'),
+  bias: operandValue(x, 'bias'),
+  dy: operandValue(x, 'dy'),
+});
 
 export const geluBackwardKernel = {
   name: 'gelu-backward',
-  title: "dz = dy * GeLU'(z)",
-  params: ['count'],
-  operands: ({ count }) => [
-    { name: 'z', count, access: 'read' },
-    { name: 'dy', count, access: 'read' },
+  title: "dz = dy * GeLU'(c + bias)",
+  params: ['m', 'n'],
+  operands: ({ m, n }) => [
+    { name: 'c', count: m * n, access: 'read' },
+    { name: 'bias', count: n, access: 'read' },
+    { name: 'dy', count: m * n, access: 'read' },
     // Element-wise: each invocation reads then writes only its own element.
-    { name: 'dz', count, access: 'write', inPlaceOf: 'dy' },
+    { name: 'dz', count: m * n, access: 'write', inPlaceOf: 'dy' },
   ],
-  oracle: ({ count }, x) => ({
-    dz: geluBackwardCpu(operandValue(x, 'z'), operandValue(x, 'dy'), count),
-  }),
-  tolerance: ({ count }, x) => ({
-    dz: geluBackwardTolerance(operandValue(x, 'z'), operandValue(x, 'dy'), count),
-  }),
+  oracle: ({ m, n }, x) => ({ dz: geluBackwardCpu(inputsOf(x), m, n) }),
+  tolerance: ({ m, n }, x) => ({ dz: geluBackwardTolerance(inputsOf(x), m, n) }),
   flops: (_p: GeluBackwardParams) => 0,
-  bytes: ({ count }) => 4 * 3 * count,
-  arena: ({ count }, at, limits) => ({
+  bytes: ({ m, n }) => 4 * (3 * m * n + n),
+  arena: ({ m, n }, at, limits) => ({
     program: {
       label: 'gelu-backward (arena)',
       shaders: ['gelu-backward-arena', 'gelu-backward'],
       aliases: {},
       constants: { WG },
     },
-    uniform: uniformWords([count, 0, 0, 0, at('z'), at('dy'), at('dz'), 0]),
-    workgroups: laneGrid(count, WG, limits.maxComputeWorkgroupsPerDimension),
+    uniform: uniformWords([m * n, n, 0, 0, at('c'), at('bias'), at('dy'), at('dz')]),
+    workgroups: laneGrid(m * n, WG, limits.maxComputeWorkgroupsPerDimension),
   }),
 } satisfies Kernel<GeluBackwardParams>;
 
-/** dz = dy * gelu'(z) on `rank` (dz may be dy). */
+/** dz = dy * gelu'(c + bias) on `rank` (dz may be dy). */
 export function geluBackwardOp<Place>(
   rank: number,
-  operands: { readonly z: Place; readonly dy: Place; readonly dz: Place },
+  operands: { readonly c: Place; readonly bias: Place; readonly dy: Place; readonly dz: Place },
   params: GeluBackwardParams,
 ): KernelCall<Place, GeluBackwardParams> {
   return { kind: 'kernel', kernel: 'gelu-backward', rank, operands, params };

@@ -35,7 +35,10 @@ const SAMPLES: Readonly<Record<string, readonly KernelParams[]>> = {
     { m: 5, k: 7, n: 33 },
     { m: 40, k: 16, n: 8 },
   ],
-  'gelu-backward': [{ count: 1 }, { count: 203 }],
+  'gelu-backward': [
+    { m: 1, n: 1 },
+    { m: 29, n: 7 },
+  ],
   'mse-grad': [
     { count: 1, total: 1 },
     { count: 203, total: 812 },

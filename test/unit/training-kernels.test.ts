@@ -48,8 +48,10 @@ describe('GeLU backward', () => {
     // the oracle's own error from the exact function would be a bound no GPU could meet.
     const z = random(4000, 3, 9);
     const dy = random(4000, 4, 2);
-    const got = geluBackwardCpu(z, dy, z.length);
-    const tol = geluBackwardTolerance(z, dy, z.length);
+    // One column, a zero bias: z is c itself.
+    const x = { c: z, bias: [0], dy };
+    const got = geluBackwardCpu(x, 4000, 1);
+    const tol = geluBackwardTolerance(x, 4000, 1);
     let within = 0;
     for (let i = 0; i < z.length; i++) {
       const h = 1e-6;
@@ -59,6 +61,20 @@ describe('GeLU backward', () => {
       if (Math.abs((got[i] as number) - exact) <= (tol[i] as number) + 1e-9) within++;
     }
     expect(within).toBe(z.length);
+  });
+
+  it('adds the bias to c as the forward kernel does, column by column', () => {
+    const c = Float32Array.from([0.5, -1, 2, 0.25]); // 2 x 2
+    const bias = Float32Array.from([0.5, 1]);
+    const dy = Float32Array.from([1, 2, 3, 4]);
+    const want = [
+      1 * geluGradF32(1),
+      2 * geluGradF32(0),
+      3 * geluGradF32(2.5),
+      4 * geluGradF32(1.25),
+    ];
+    expect([...geluBackwardCpu({ c, bias, dy }, 2, 2)]).toEqual(want.map(Math.fround));
+    expect(() => geluBackwardCpu({ c, bias: [1], dy }, 2, 2)).toThrow(/bias 1 values/);
   });
 
   it('is 0 where the forward kernel clamps (t is +-1 in f32)', () => {
