@@ -99,9 +99,33 @@ export interface LayerInfo {
   readonly result: string;
 }
 
+/** A gradient bucket of a data-parallel step: a run of 'grad' and the layers it holds. */
+export interface BucketInfo {
+  readonly offset: number;
+  readonly count: number;
+  /** Layers whose gradients it holds, highest first (the order the backward completes them). */
+  readonly layers: readonly number[];
+}
+
+/** A training step of the MLP (src/plans/training/): the model, the batch and its sharding. */
+export interface TrainingInfo {
+  readonly mode: 'dp';
+  readonly layers: number;
+  readonly d: number;
+  readonly batch: number;
+  /** Rows of the batch each rank holds. */
+  readonly rows: readonly number[];
+  /** The gradients' collective (null on one rank). */
+  readonly comm: { readonly collective: Collective; readonly algorithm: string } | null;
+  readonly buckets: readonly BucketInfo[];
+  /** Whether a bucket's collective may start before the whole backward pass is done. */
+  readonly overlap: boolean;
+}
+
 export interface Plan {
-  /** What the plan carries out: a collective, or a tensor-parallel layer (see `layer`). */
-  readonly collective: Collective | 'tensor-parallel';
+  /** What the plan carries out: a collective, a tensor-parallel layer (see `layer`) or a
+   * training step (see `training`). */
+  readonly collective: Collective | 'tensor-parallel' | 'training';
   readonly algorithm: string;
   readonly ranks: number;
   /** nccl-tests' count: AllReduce, Broadcast, Reduce: elements per rank; AllGather: elements
@@ -121,6 +145,8 @@ export interface Plan {
   readonly steps: readonly Step[];
   /** Tensor-parallel plans: the layer and where its matrices' shards lie. */
   readonly layer?: LayerInfo;
+  /** Training steps: the model, the batch's sharding and the gradient buckets. */
+  readonly training?: TrainingInfo;
 }
 
 /** A link an op uses: the ordered pair (src rank, dst rank), or none for a rank-local op. */

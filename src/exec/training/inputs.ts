@@ -1,0 +1,60 @@
+// The seeded inputs of a training step: the batch, its target, the weights and biases, the
+// learning rate; and where they go in each rank's buffers (a rank's slice of the batch, the
+// whole model on every rank).
+import type { Graph } from '../../plans/graph.ts';
+import type { TrainingInfo } from '../../plans/plan.ts';
+import { layerParams, paramCount } from '../../plans/training/mlp.ts';
+import { allocateGraphBuffers, type GraphBuffers } from '../interpreter/graph.ts';
+import { mulberry32 } from '../random/rng.ts';
+
+export interface TrainingInputs {
+  /** B x d, row-major. */
+  readonly x: Float32Array;
+  readonly target: Float32Array;
+  /** [W_0 | b_0 | W_1 | b_1 | ...], the layout of 'params' (src/plans/training/mlp.ts). */
+  readonly params: Float32Array;
+  readonly lr: number;
+}
+
+/**
+ * Inputs and targets uniform in [-1, 1]; weights uniform in [-1, 1] / sqrt(d) (activations keep
+ * their scale through the layers); biases in [-0.1, 0.1]. The learning rate is f32.
+ */
+export function trainingInputs(
+  { layers, d, batch }: Pick<TrainingInfo, 'layers' | 'd' | 'batch'>,
+  seed = 1,
+  lr = 0.1,
+): TrainingInputs {
+  const next = mulberry32(seed);
+  const uniform = (n: number, scale: number) =>
+    Float32Array.from({ length: n }, () => (next() * 2 - 1) * scale);
+  const x = uniform(batch * d, 1);
+  const target = uniform(batch * d, 1);
+  const params = new Float32Array(paramCount({ layers, d }));
+  for (let l = 0; l < layers; l++) {
+    const { w, b } = layerParams(d, l);
+    params.set(uniform(d * d, 1 / Math.sqrt(d)), w);
+    params.set(uniform(d, 0.1), b);
+  }
+  return { x, target, params, lr: Math.fround(lr) };
+}
+
+/** Every rank's buffers for a training graph: its rows of x and target, the model, lr. */
+export function scatterTrainingInputs(
+  graph: Graph,
+  info: TrainingInfo,
+  inputs: TrainingInputs,
+): GraphBuffers {
+  const buffers = allocateGraphBuffers(graph);
+  let row0 = 0;
+  info.rows.forEach((rows, r) => {
+    const own = buffers[r] as GraphBuffers[number];
+    const slice = (t: Float32Array) => t.subarray(row0 * info.d, (row0 + rows) * info.d);
+    (own.x as Float32Array).set(slice(inputs.x));
+    (own.target as Float32Array).set(slice(inputs.target));
+    (own.params as Float32Array).set(inputs.params);
+    (own.lr as Float32Array)[0] = inputs.lr;
+    row0 += rows;
+  });
+  return buffers;
+}
