@@ -172,10 +172,6 @@ function columnSum(x: Bounded, rows: number, d: number): Bounded {
   return out;
 }
 
-const slice = (t: Bounded, at: number, n: number): Bounded => ({
-  v: t.v.subarray(at, at + n),
-  e: t.e.subarray(at, at + n),
-});
 const exact = (x: ArrayLike<number>): Bounded => ({
   v: Float64Array.from(x),
   e: new Float64Array(x.length),
