@@ -2,14 +2,20 @@
 // updated parameters against the f64 reference within its derived bound
 // (src/exec/training/reference.ts). The CLI's `dp`, the training page and the bench build on it.
 import { GraphExecutor } from '../exec/executor/graph.ts';
+import { median } from '../exec/measure/median.ts';
 import {
   scatterTrainingInputs,
   type TrainingInputs,
   trainingInputs,
 } from '../exec/training/inputs.ts';
 import { checkBounded, trainingReference } from '../exec/training/reference.ts';
-import type { Graph } from '../plans/graph.ts';
+import type { Fabric } from '../fabric/fabric.ts';
+import { GpuTimer } from '../gpu/timer.ts';
+import { type GraphPrice, priceGraph } from '../model/event-pricer.ts';
+import type { Graph, Task } from '../plans/graph.ts';
 import type { TrainingInfo } from '../plans/plan.ts';
+import { type DataParallelSpec, dataParallelGraph } from '../plans/training/data-parallel.ts';
+import { type AnalyticLink, analyticSeconds } from './faces.ts';
 import type { RunContext } from './run-plan.ts';
 
 export interface TrainingCheck {
@@ -60,4 +66,164 @@ export async function checkTrainingStep(
   } finally {
     exec.destroy();
   }
+}
+
+/** A fabric of real devices for the emulated faces (as the runner's EmulatedFabric). */
+export interface TrainingFabric {
+  readonly fabric: string;
+  readonly built: Fabric;
+  readonly link: AnalyticLink;
+}
+
+export interface TrainingMeasurement {
+  readonly graph: Graph;
+  readonly check: TrainingCheck;
+  /** Median GPU seconds of the whole step, every rank on this GPU one after another. */
+  readonly measured_s: number;
+  /** Each kernel task alone on this GPU, by task id (NaN: a move): the median over the
+   * repetitions and over the ranks that run the same kernel on the same shape. */
+  readonly kernel_s: Float64Array;
+  /** The step on the fabric, devices as fast as this GPU, buckets under the backward pass. */
+  readonly emulated: {
+    readonly time_s: number;
+    readonly comm_s: number;
+    readonly hidden_comm_s: number;
+    /** hidden_comm_s / comm_s: the share of communication hidden under compute. */
+    readonly overlap_fraction: number;
+    readonly price: GraphPrice;
+  };
+  /** The same step with every bucket after the whole backward pass. */
+  readonly emulated_no_overlap_s: number;
+  /** The layer-overlap model over the buckets (src/model/training.ts), where a closed form of
+   * the AllReduce exists: forward + the backward/AllReduce pipeline + update. */
+  readonly analytic?: { readonly time_s: number; readonly no_overlap_s: number };
+}
+
+/**
+ * The step measured, checked and priced: run and checked once, timed `reps` times whole and
+ * kernel by kernel, then priced on the fabric with and without overlap.
+ */
+export async function measureTraining(
+  run: RunContext,
+  spec: DataParallelSpec,
+  fabric: TrainingFabric,
+  options: { readonly reps?: number; readonly seed?: number; readonly timer?: GpuTimer } = {},
+): Promise<TrainingMeasurement> {
+  const reps = options.reps ?? 3;
+  if (!Number.isInteger(reps) || reps < 1 || reps > 1000) {
+    throw new RangeError(`reps ${reps} must be a whole number from 1 to 1000`);
+  }
+  const graph = dataParallelGraph(spec);
+  const serial = dataParallelGraph({ ...spec, overlap: false });
+  const info = trainingInfo(graph);
+  const inputs = trainingInputs(info, options.seed ?? 1);
+  const check = await checkTrainingStep(run, graph, { inputs });
+  const exec = new GraphExecutor(run.ctx, run.shaders, graph, undefined, run.cache);
+  const timer = options.timer ?? new GpuTimer(run.ctx);
+  let measured_s: number;
+  const kernel_s = new Float64Array(graph.tasks.length);
+  try {
+    await exec.prepare();
+    exec.upload(scatterTrainingInputs(graph, info, inputs));
+    const totals: number[] = [];
+    const perTask: Float64Array[] = [];
+    for (let i = 0; i < reps; i++) {
+      totals.push((await exec.run(timer)).reduce((a, b) => a + b, 0));
+      perTask.push(await exec.timeEachKernel(timer));
+    }
+    measured_s = median(totals);
+    // Ranks that run the same kernel on the same shape are the same work: pool their samples
+    // (every repetition, every such rank) and take the median, so the noise of a shared machine
+    // does not make one emulated device a straggler the plan does not have.
+    const pooled = new Map<string, number[]>();
+    const keyOf = (t: Task) =>
+      t.kind === 'kernel' ? `${t.label}|${t.kernel.kernel}|${JSON.stringify(t.kernel.params)}` : '';
+    for (const t of graph.tasks) {
+      if (t.kind !== 'kernel') continue;
+      const samples = pooled.get(keyOf(t)) ?? [];
+      for (const times of perTask) samples.push(times[t.id] as number);
+      pooled.set(keyOf(t), samples);
+    }
+    for (const t of graph.tasks) {
+      kernel_s[t.id] = t.kind === 'kernel' ? median(pooled.get(keyOf(t)) ?? []) : Number.NaN;
+    }
+  } finally {
+    exec.destroy();
+    if (!options.timer) timer.destroy();
+  }
+  // The two graphs list the same tasks in the same order; only the buckets' dependencies differ.
+  const kernelSeconds = (task: Task) => {
+    const s = kernel_s[task.id] as number;
+    return Number.isFinite(s) ? s : 0;
+  };
+  const price = priceGraph(graph, fabric.built, { kernelSeconds });
+  const serialPrice = priceGraph(serial, fabric.built, { kernelSeconds });
+  const analytic = analyticStep(graph, info, kernel_s, fabric.link);
+  return {
+    graph,
+    check,
+    measured_s,
+    kernel_s,
+    emulated: {
+      time_s: price.total_s,
+      comm_s: price.comm_s,
+      hidden_comm_s: price.hidden_comm_s,
+      overlap_fraction: price.overlap,
+      price,
+    },
+    emulated_no_overlap_s: serialPrice.total_s,
+    ...(analytic ? { analytic } : {}),
+  };
+}
+
+/**
+ * The layer-overlap model over buckets, on the busiest rank's measured kernels: bucket k's
+ * AllReduce (its closed form on the link) starts when its layers' backward is done and the
+ * bucket before has been reduced; the step ends when both the backward and the last
+ * AllReduce have, then updates. Undefined where the AllReduce has no closed form.
+ */
+function analyticStep(
+  graph: Graph,
+  info: TrainingInfo,
+  kernel_s: Float64Array,
+  link: AnalyticLink,
+): { time_s: number; no_overlap_s: number } | undefined {
+  const ranks = info.rows.length;
+  const seconds = (rank: number, match: (label: string) => boolean) =>
+    graph.tasks.reduce(
+      (sum, t) =>
+        t.kind === 'kernel' && t.rank === rank && match(t.label)
+          ? sum + (kernel_s[t.id] as number)
+          : sum,
+      0,
+    );
+  // The busiest rank sets the pace (ranks with more rows of the batch).
+  let rank = 0;
+  for (let r = 1; r < ranks; r++)
+    if ((info.rows[r] as number) > (info.rows[rank] as number)) rank = r;
+  const forward = seconds(rank, (l) => l.startsWith('forward') || l === 'loss');
+  const update = seconds(rank, (l) => l === 'update');
+  const backward = info.buckets.map((b) =>
+    b.layers.reduce((s, layer) => s + seconds(rank, (l) => l === `backward ${layer}`), 0),
+  );
+  let comm: number[] = info.buckets.map(() => 0);
+  if (info.comm) {
+    const times = info.buckets.map((b) =>
+      analyticSeconds('allreduce', info.comm?.algorithm ?? '', ranks, 4 * b.count, link),
+    );
+    if (times.some((t) => t === undefined)) return undefined;
+    comm = times as number[];
+  }
+  let backwardEnd = 0;
+  let commEnd = 0;
+  backward.forEach((b, k) => {
+    backwardEnd += b;
+    commEnd = Math.max(commEnd, backwardEnd) + (comm[k] as number);
+  });
+  const allBackward = backward.reduce((a, b) => a + b, 0);
+  const allComm = comm.reduce((a, b) => a + b, 0);
+  return {
+    time_s: forward + Math.max(allBackward, commEnd) + update,
+    no_overlap_s: forward + allBackward + allComm + update,
+  };
 }

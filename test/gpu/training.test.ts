@@ -3,10 +3,11 @@
 // 1, 2, 3 and 4 ranks, with a bucket per layer and one bucket for the model, with and without
 // overlap, over several AllReduce algorithms. The CPU side: test/unit/training.test.ts.
 import { describe, expect, it } from 'vitest';
+import { fabricPreset } from '../../src/fabric/fabric-presets.ts';
 import { PipelineCache } from '../../src/gpu/pipelines.ts';
 import { nodeShaders } from '../../src/gpu/shaders-node.ts';
 import { dataParallelGraph } from '../../src/plans/training/data-parallel.ts';
-import { checkTrainingStep } from '../../src/run/training.ts';
+import { checkTrainingStep, measureTraining } from '../../src/run/training.ts';
 import { testContext } from './context.ts';
 
 describe('a data-parallel training step on the GPU equals the reference within its bound', async () => {
@@ -44,4 +45,34 @@ describe('a data-parallel training step on the GPU equals the reference within i
     const check = await checkTrainingStep(run, graph, { seed: 2 });
     expect(check.wrong).toBe(0);
   });
+
+  it.each(['nvswitch', '100gbe'])(
+    'measured and priced on %s: the pricer’s timeline is the layer-overlap model’s',
+    async (name) => {
+      const preset = fabricPreset(name);
+      const ranks = 3;
+      const fabric = { fabric: name, built: preset.build(ranks), link: preset.link };
+      const spec = { layers: 3, d: 8, batch: 12, ranks, bucketBytes: 1 };
+      const m = await measureTraining(run, spec, fabric, { reps: 1 });
+      expect(m.check.ok).toBe(true);
+      for (const t of m.graph.tasks) {
+        const s = m.kernel_s[t.id] as number;
+        expect(t.kind === 'kernel' ? s >= 0 : Number.isNaN(s), `task ${t.id}`).toBe(true);
+      }
+      // Every bucket but the last hides under the backward of the layers below it.
+      expect(m.emulated.overlap_fraction).toBeGreaterThan(0);
+      expect(m.emulated.overlap_fraction).toBeLessThanOrEqual(1);
+      expect(m.emulated_no_overlap_s).toBeGreaterThanOrEqual(m.emulated.time_s);
+      // Same kernel times, ring's closed form on the same link, buckets one at a time: the two
+      // must agree, whatever this GPU measured.
+      const analytic = m.analytic as NonNullable<typeof m.analytic>;
+      expect(Math.abs(analytic.time_s - m.emulated.time_s) / m.emulated.time_s).toBeLessThan(1e-9);
+      expect(
+        Math.abs(analytic.no_overlap_s - m.emulated_no_overlap_s) / m.emulated_no_overlap_s,
+      ).toBeLessThan(1e-9);
+      // One bucket for the model waits for the whole backward pass: nothing to hide under.
+      const one = await measureTraining(run, { ...spec, bucketBytes: 1e9 }, fabric, { reps: 1 });
+      expect(one.emulated.overlap_fraction).toBe(0);
+    },
+  );
 });

@@ -6,7 +6,8 @@
 // them (the last layer first), and a bucket closes once it holds at least `bucketBytes` (a
 // layer larger than that is a bucket of its own, as DDP's bucket cap does). Each bucket's
 // collective (any AllReduce of the registry, in place on its run of 'grad') is embedded on the
-// comm stream right after the kernels that complete its layers' gradients on every rank, so it
+// comm stream right after the kernels that complete its layers' gradients on every rank and
+// after the bucket before it (one collective at a time, as on one NCCL stream), so it
 // runs under the backward pass of the layers below: what the Fleet Law calls T_overlap. With
 // `overlap: false` every bucket waits for the whole backward pass instead, the step a textbook
 // draws without overlap; the two price apart by exactly the comm the backward hides.
@@ -96,6 +97,9 @@ export function dataParallelGraph(spec: DataParallelSpec): Graph {
   if (ranks > 1) {
     // Without overlap, every bucket waits for the last kernel of every rank's backward pass.
     const backwardEnd = done.flatMap((t) => t.layerDone[0] as readonly number[]);
+    // One bucket's collective at a time, as DDP issues them on one communication stream (NCCL
+    // runs a stream's collectives in order): bucket k starts after bucket k - 1 is done.
+    let previous: readonly number[] = [];
     buckets.forEach((bucket, k) => {
       const collective = graphOf(
         build({ ranks, count: bucket.count, dtype: 'float', redop: 'sum', inPlace: true }),
@@ -103,16 +107,16 @@ export function dataParallelGraph(spec: DataParallelSpec): Graph {
       const ready = overlap
         ? done.flatMap((t) => bucket.layers.flatMap((l) => t.layerDone[l] as readonly number[]))
         : backwardEnd;
-      embed(host, collective, {
+      previous = embed(host, collective, {
         buffers: {
           recv: { name: 'grad', offset: bucket.offset },
           // Only the direct AllReduce stages its input; it gets a scratch run of its own.
           send: { name: 'scratch', offset: bucket.offset },
         },
-        after: ready,
+        after: [...ready, ...previous],
         stream: 'comm',
         label: `bucket ${k}: `,
-      });
+      }).last;
     });
   }
   for (const r of ranksOf(ranks)) addUpdate(host, r, spec);
