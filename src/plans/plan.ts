@@ -107,19 +107,46 @@ export interface BucketInfo {
   readonly layers: readonly number[];
 }
 
+/** A run of elements of a buffer. */
+export interface Run {
+  readonly offset: number;
+  readonly count: number;
+}
+
+/** A pipeline-parallel step's schedule: per stage its passes in order, and what they hold. */
+export interface PipelineInfo {
+  readonly schedule: string;
+  readonly stages: number;
+  readonly microbatches: number;
+  readonly virtual: number;
+  /** order[stage]: its passes, forward F or backward B of micro-batch mb on local chunk. */
+  readonly order: readonly (readonly {
+    readonly pass: 'F' | 'B';
+    readonly mb: number;
+    readonly chunk: number;
+  }[])[];
+  /** The most micro-batch activations (per chunk) each stage holds at once. */
+  readonly peak_activations: readonly number[];
+}
+
 /** A training step of the MLP (src/plans/training/): the model, the batch and its sharding. */
 export interface TrainingInfo {
-  readonly mode: 'dp';
+  readonly mode: 'dp' | 'pp';
   readonly layers: number;
   readonly d: number;
   readonly batch: number;
-  /** Rows of the batch each rank holds. */
+  /** The slices of the batch whose gradients are summed into the step's: rows per rank
+   * (data parallel) or per micro-batch (pipeline parallel). */
   readonly rows: readonly number[];
-  /** The gradients' collective (null on one rank). */
+  /** The runs of 'params' (and 'grad') each rank owns and updates: all of it in data
+   * parallelism, its stage's layers in a pipeline. */
+  readonly owns: readonly (readonly Run[])[];
+  /** The gradients' collective (null where there is none). */
   readonly comm: { readonly collective: Collective; readonly algorithm: string } | null;
   readonly buckets: readonly BucketInfo[];
   /** Whether a bucket's collective may start before the whole backward pass is done. */
   readonly overlap: boolean;
+  readonly pipeline?: PipelineInfo;
 }
 
 export interface Plan {

@@ -55,13 +55,21 @@ export async function checkTrainingStep(
     let wrong = 0;
     let max_abs_err = 0;
     let bound = 0;
-    for (const own of got) {
-      wrong += checkBounded(own.grad as Float32Array, ref.grad).wrong;
-      const params = checkBounded(own.params as Float32Array, ref.params);
-      wrong += params.wrong;
-      max_abs_err = Math.max(max_abs_err, params.max_abs_err);
-      bound = Math.max(bound, params.max_bound);
-    }
+    got.forEach((own, r) => {
+      // Each rank is held to the runs it owns: all of the model, or its pipeline stage's layers.
+      for (const { offset, count } of info.owns[r] ?? []) {
+        const part = (b: { v: Float64Array; e: Float64Array }) => ({
+          v: b.v.subarray(offset, offset + count),
+          e: b.e.subarray(offset, offset + count),
+        });
+        const at = (a: unknown) => (a as Float32Array).subarray(offset, offset + count);
+        wrong += checkBounded(at(own.grad), part(ref.grad)).wrong;
+        const params = checkBounded(at(own.params), part(ref.params));
+        wrong += params.wrong;
+        max_abs_err = Math.max(max_abs_err, params.max_abs_err);
+        bound = Math.max(bound, params.max_bound);
+      }
+    });
     return { wrong, max_abs_err, bound, ok: wrong === 0, loss: ref.loss };
   } finally {
     exec.destroy();

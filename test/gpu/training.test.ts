@@ -7,6 +7,7 @@ import { fabricPreset } from '../../src/fabric/fabric-presets.ts';
 import { PipelineCache } from '../../src/gpu/pipelines.ts';
 import { nodeShaders } from '../../src/gpu/shaders-node.ts';
 import { dataParallelGraph } from '../../src/plans/training/data-parallel.ts';
+import { pipelineGraph } from '../../src/plans/training/pipeline.ts';
 import { checkTrainingStep, measureTraining } from '../../src/run/training.ts';
 import { testContext } from './context.ts';
 
@@ -73,6 +74,30 @@ describe('a data-parallel training step on the GPU equals the reference within i
       // One bucket for the model waits for the whole backward pass: nothing to hide under.
       const one = await measureTraining(run, { ...spec, bucketBytes: 1e9 }, fabric, { reps: 1 });
       expect(one.emulated.overlap_fraction).toBe(0);
+    },
+  );
+
+  it.each([
+    ['gpipe', 2, 1, 1],
+    ['1f1b', 2, 4, 1],
+    ['1f1b', 4, 8, 1],
+    ['gpipe', 4, 4, 1],
+    ['interleaved', 2, 4, 2],
+  ] as const)(
+    'pipeline %s, %i stages, %i micro-batches, V = %i: every stage’s layers within the bound',
+    async (schedule, stages, microbatches, virtual) => {
+      const graph = pipelineGraph({
+        layers: 4,
+        d: 8,
+        batch: 16,
+        stages,
+        microbatches,
+        schedule,
+        virtual,
+      });
+      const check = await checkTrainingStep(run, graph, { seed: 5 });
+      expect(check.wrong).toBe(0);
+      expect(check.ok).toBe(true);
     },
   );
 });

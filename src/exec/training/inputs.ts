@@ -39,7 +39,11 @@ export function trainingInputs(
   return { x, target, params, lr: Math.fround(lr) };
 }
 
-/** Every rank's buffers for a training graph: its rows of x and target, the model, lr. */
+/**
+ * Every rank's buffers for a training graph: the model and lr everywhere; in data parallelism
+ * each rank's rows of x and target, in a pipeline the whole batch's x on the first stage and
+ * target on the last (the ranks that have those buffers).
+ */
 export function scatterTrainingInputs(
   graph: Graph,
   info: TrainingInfo,
@@ -47,14 +51,14 @@ export function scatterTrainingInputs(
 ): GraphBuffers {
   const buffers = allocateGraphBuffers(graph);
   let row0 = 0;
-  info.rows.forEach((rows, r) => {
-    const own = buffers[r] as GraphBuffers[number];
+  buffers.forEach((own, r) => {
+    const rows = info.mode === 'dp' ? (info.rows[r] as number) : info.batch;
     const slice = (t: Float32Array) => t.subarray(row0 * info.d, (row0 + rows) * info.d);
-    (own.x as Float32Array).set(slice(inputs.x));
-    (own.target as Float32Array).set(slice(inputs.target));
+    (own.x as Float32Array | undefined)?.set(slice(inputs.x));
+    (own.target as Float32Array | undefined)?.set(slice(inputs.target));
     (own.params as Float32Array).set(inputs.params);
     (own.lr as Float32Array)[0] = inputs.lr;
-    row0 += rows;
+    if (info.mode === 'dp') row0 += rows;
   });
   return buffers;
 }

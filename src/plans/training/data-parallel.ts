@@ -130,6 +130,7 @@ export function dataParallelGraph(spec: DataParallelSpec): Graph {
         d,
         batch,
         rows,
+        owns: rows.map(() => [{ offset: 0, count: P }]),
         comm: ranks > 1 ? { collective: 'allreduce', algorithm } : null,
         buckets,
         overlap,
