@@ -12,9 +12,11 @@ import { checkBounded, trainingReference } from '../exec/training/reference.ts';
 import type { Fabric } from '../fabric/fabric.ts';
 import { GpuTimer } from '../gpu/timer.ts';
 import { type GraphPrice, priceGraph } from '../model/event-pricer.ts';
+import { pipelineBubble } from '../model/training.ts';
 import type { Graph, Task } from '../plans/graph.ts';
 import type { TrainingInfo } from '../plans/plan.ts';
 import { type DataParallelSpec, dataParallelGraph } from '../plans/training/data-parallel.ts';
+import { type PipelineSpec, pipelineGraph } from '../plans/training/pipeline.ts';
 import { type AnalyticLink, analyticSeconds } from './faces.ts';
 import type { RunContext } from './run-plan.ts';
 
@@ -100,20 +102,34 @@ export interface TrainingMeasurement {
     readonly overlap_fraction: number;
     readonly price: GraphPrice;
   };
-  /** The same step with every bucket after the whole backward pass. */
-  readonly emulated_no_overlap_s: number;
+  /** Data parallel: the same step with every bucket after the whole backward pass. */
+  readonly emulated_no_overlap_s?: number;
+  /** Pipeline parallel: the idle share of the stages' compute, 1 - sum(busy) / (p T), beside
+   * (p - 1) / (p - 1 + m V). */
+  readonly bubble_fraction?: { readonly emulated: number; readonly analytic: number };
   /** The layer-overlap model over the buckets (src/model/training.ts), where a closed form of
    * the AllReduce exists: forward + the backward/AllReduce pipeline + update. */
   readonly analytic?: { readonly time_s: number; readonly no_overlap_s: number };
 }
 
+/** What a training step is built from: a data-parallel or a pipeline-parallel spec. */
+export type TrainingSpec =
+  | ({ readonly mode: 'dp' } & DataParallelSpec)
+  | ({ readonly mode: 'pp' } & PipelineSpec);
+
+/** The step's graph, and for data parallelism the same step without overlap. */
+export function trainingGraphs(spec: TrainingSpec): { graph: Graph; serial?: Graph } {
+  if (spec.mode === 'pp') return { graph: pipelineGraph(spec) };
+  return { graph: dataParallelGraph(spec), serial: dataParallelGraph({ ...spec, overlap: false }) };
+}
+
 /**
  * The step measured, checked and priced: run and checked once, timed `reps` times whole and
- * kernel by kernel, then priced on the fabric with and without overlap.
+ * kernel by kernel, then priced on the fabric (data parallel: with and without overlap).
  */
 export async function measureTraining(
   run: RunContext,
-  spec: DataParallelSpec,
+  spec: TrainingSpec,
   fabric: TrainingFabric,
   options: { readonly reps?: number; readonly seed?: number; readonly timer?: GpuTimer } = {},
 ): Promise<TrainingMeasurement> {
@@ -121,8 +137,7 @@ export async function measureTraining(
   if (!Number.isInteger(reps) || reps < 1 || reps > 1000) {
     throw new RangeError(`reps ${reps} must be a whole number from 1 to 1000`);
   }
-  const graph = dataParallelGraph(spec);
-  const serial = dataParallelGraph({ ...spec, overlap: false });
+  const { graph, serial } = trainingGraphs(spec);
   const info = trainingInfo(graph);
   const inputs = trainingInputs(info, options.seed ?? 1);
   const check = await checkTrainingStep(run, graph, { inputs });
@@ -165,8 +180,11 @@ export async function measureTraining(
     return Number.isFinite(s) ? s : 0;
   };
   const price = priceGraph(graph, fabric.built, { kernelSeconds });
-  const serialPrice = priceGraph(serial, fabric.built, { kernelSeconds });
-  const analytic = analyticStep(graph, info, kernel_s, fabric.link);
+  const serialPrice = serial ? priceGraph(serial, fabric.built, { kernelSeconds }) : undefined;
+  const analytic =
+    info.mode === 'dp' ? analyticStep(graph, info, kernel_s, fabric.link) : undefined;
+  const pp = info.pipeline;
+  const busy = price.compute_busy_s.reduce((a, b) => a + b, 0);
   return {
     graph,
     check,
@@ -179,7 +197,15 @@ export async function measureTraining(
       overlap_fraction: price.overlap,
       price,
     },
-    emulated_no_overlap_s: serialPrice.total_s,
+    ...(serialPrice ? { emulated_no_overlap_s: serialPrice.total_s } : {}),
+    ...(pp
+      ? {
+          bubble_fraction: {
+            emulated: price.total_s > 0 ? 1 - busy / (pp.stages * price.total_s) : 0,
+            analytic: pipelineBubble(pp.stages, pp.microbatches, pp.virtual),
+          },
+        }
+      : {}),
     ...(analytic ? { analytic } : {}),
   };
 }

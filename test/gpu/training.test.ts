@@ -53,7 +53,7 @@ describe('a data-parallel training step on the GPU equals the reference within i
       const preset = fabricPreset(name);
       const ranks = 3;
       const fabric = { fabric: name, built: preset.build(ranks), link: preset.link };
-      const spec = { layers: 3, d: 8, batch: 12, ranks, bucketBytes: 1 };
+      const spec = { mode: 'dp', layers: 3, d: 8, batch: 12, ranks, bucketBytes: 1 } as const;
       const m = await measureTraining(run, spec, fabric, { reps: 1 });
       expect(m.check.ok).toBe(true);
       for (const t of m.graph.tasks) {
@@ -63,13 +63,14 @@ describe('a data-parallel training step on the GPU equals the reference within i
       // Every bucket but the last hides under the backward of the layers below it.
       expect(m.emulated.overlap_fraction).toBeGreaterThan(0);
       expect(m.emulated.overlap_fraction).toBeLessThanOrEqual(1);
-      expect(m.emulated_no_overlap_s).toBeGreaterThanOrEqual(m.emulated.time_s);
+      expect(m.emulated_no_overlap_s as number).toBeGreaterThanOrEqual(m.emulated.time_s);
       // Same kernel times, ring's closed form on the same link, buckets one at a time: the two
       // must agree, whatever this GPU measured.
       const analytic = m.analytic as NonNullable<typeof m.analytic>;
       expect(Math.abs(analytic.time_s - m.emulated.time_s) / m.emulated.time_s).toBeLessThan(1e-9);
       expect(
-        Math.abs(analytic.no_overlap_s - m.emulated_no_overlap_s) / m.emulated_no_overlap_s,
+        Math.abs(analytic.no_overlap_s - (m.emulated_no_overlap_s as number)) /
+          analytic.no_overlap_s,
       ).toBeLessThan(1e-9);
       // One bucket for the model waits for the whole backward pass: nothing to hide under.
       const one = await measureTraining(run, { ...spec, bucketBytes: 1e9 }, fabric, { reps: 1 });
@@ -100,4 +101,29 @@ describe('a data-parallel training step on the GPU equals the reference within i
       expect(check.ok).toBe(true);
     },
   );
+
+  it('a pipeline measured and priced: its bubble beside the formula', async () => {
+    const preset = fabricPreset('nvswitch');
+    const spec = {
+      mode: 'pp',
+      layers: 4,
+      d: 8,
+      batch: 16,
+      stages: 2,
+      microbatches: 4,
+      schedule: '1f1b',
+    } as const;
+    const m = await measureTraining(
+      run,
+      spec,
+      { fabric: 'nvswitch', built: preset.build(2), link: preset.link },
+      { reps: 1 },
+    );
+    expect(m.check.ok).toBe(true);
+    const bubble = m.bubble_fraction as NonNullable<typeof m.bubble_fraction>;
+    expect(bubble.analytic).toBeCloseTo(1 / 5, 12);
+    expect(bubble.emulated).toBeGreaterThan(0);
+    expect(bubble.emulated).toBeLessThan(1);
+    expect(m.emulated_no_overlap_s).toBeUndefined();
+  });
 });
