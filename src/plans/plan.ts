@@ -138,9 +138,12 @@ export interface TrainingInfo {
   /** The slices of the batch whose gradients are summed into the step's: rows per rank
    * (data parallel) or per micro-batch (pipeline parallel). */
   readonly rows: readonly number[];
-  /** The runs of 'params' (and 'grad') each rank owns and updates: all of it in data
-   * parallelism, its stage's layers in a pipeline. */
-  readonly owns: readonly (readonly Run[])[];
+  /** The runs of 'params' each rank holds, updated, after the step (all of it in data
+   * parallelism up to ZeRO 2, its shards in ZeRO 3, its stage's layers in a pipeline), and
+   * of 'grad' it holds summed over the batch (its shards from ZeRO 1 on). */
+  readonly owns: readonly { readonly params: readonly Run[]; readonly grads: readonly Run[] }[];
+  /** The ZeRO stage of a data-parallel step (0: plain). */
+  readonly zero: 0 | 1 | 2 | 3;
   /** The gradients' collective (null where there is none). */
   readonly comm: { readonly collective: Collective; readonly algorithm: string } | null;
   readonly buckets: readonly BucketInfo[];

@@ -14,7 +14,7 @@ import { GpuTimer } from '../gpu/timer.ts';
 import { type GraphPrice, priceGraph } from '../model/event-pricer.ts';
 import { pipelineBubble } from '../model/training.ts';
 import type { Graph, Task } from '../plans/graph.ts';
-import type { TrainingInfo } from '../plans/plan.ts';
+import type { Run, TrainingInfo } from '../plans/plan.ts';
 import { type DataParallelSpec, dataParallelGraph } from '../plans/training/data-parallel.ts';
 import { type PipelineSpec, pipelineGraph } from '../plans/training/pipeline.ts';
 import { type AnalyticLink, analyticSeconds } from './faces.ts';
@@ -57,16 +57,21 @@ export async function checkTrainingStep(
     let wrong = 0;
     let max_abs_err = 0;
     let bound = 0;
+    const part = (t: { v: Float64Array; e: Float64Array }, { offset, count }: Run) => ({
+      v: t.v.subarray(offset, offset + count),
+      e: t.e.subarray(offset, offset + count),
+    });
+    const at = (a: unknown, { offset, count }: Run) =>
+      (a as Float32Array).subarray(offset, offset + count);
     got.forEach((own, r) => {
-      // Each rank is held to the runs it owns: all of the model, or its pipeline stage's layers.
-      for (const { offset, count } of info.owns[r] ?? []) {
-        const part = (b: { v: Float64Array; e: Float64Array }) => ({
-          v: b.v.subarray(offset, offset + count),
-          e: b.e.subarray(offset, offset + count),
-        });
-        const at = (a: unknown) => (a as Float32Array).subarray(offset, offset + count);
-        wrong += checkBounded(at(own.grad), part(ref.grad)).wrong;
-        const params = checkBounded(at(own.params), part(ref.params));
+      // Each rank is held to what it holds after the step: all of the model, its ZeRO shards,
+      // or its pipeline stage's layers (TrainingInfo.owns).
+      const owns = info.owns[r];
+      for (const run of owns?.grads ?? []) {
+        wrong += checkBounded(at(own.grad, run), part(ref.grad, run)).wrong;
+      }
+      for (const run of owns?.params ?? []) {
+        const params = checkBounded(at(own.params, run), part(ref.params, run));
         wrong += params.wrong;
         max_abs_err = Math.max(max_abs_err, params.max_abs_err);
         bound = Math.max(bound, params.max_bound);
@@ -108,7 +113,8 @@ export interface TrainingMeasurement {
    * (p - 1) / (p - 1 + m V). */
   readonly bubble_fraction?: { readonly emulated: number; readonly analytic: number };
   /** The layer-overlap model over the buckets (src/model/training.ts), where a closed form of
-   * the AllReduce exists: forward + the backward/AllReduce pipeline + update. */
+   * the AllReduce exists and the step is plain data parallel (not ZeRO): forward + the
+   * backward/AllReduce pipeline + update. */
   readonly analytic?: { readonly time_s: number; readonly no_overlap_s: number };
 }
 
@@ -222,6 +228,8 @@ function analyticStep(
   kernel_s: Float64Array,
   link: AnalyticLink,
 ): { time_s: number; no_overlap_s: number } | undefined {
+  // ZeRO's ReduceScatter, AllGathers and shard updates are not in the layer-overlap model.
+  if (info.zero !== 0) return undefined;
   const ranks = info.rows.length;
   const seconds = (rank: number, match: (label: string) => boolean) =>
     graph.tasks.reduce(

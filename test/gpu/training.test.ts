@@ -126,4 +126,27 @@ describe('a data-parallel training step on the GPU equals the reference within i
     expect(bubble.emulated).toBeLessThan(1);
     expect(m.emulated_no_overlap_s).toBeUndefined();
   });
+
+  it.each([
+    [1, 2, 'ring'],
+    [2, 3, 'rhd'],
+    [3, 4, 'ring'],
+    [3, 2, 'rhd'],
+  ] as const)(
+    'ZeRO %i on %i ranks (%s): every rank’s shards and model within the bound',
+    async (zero, ranks, algorithm) => {
+      const graph = dataParallelGraph({
+        layers: 3,
+        d: 8,
+        batch: 12,
+        ranks,
+        algorithm,
+        zero,
+        bucketBytes: 300,
+      });
+      const check = await checkTrainingStep(run, graph, { seed: 9 });
+      expect(check.wrong).toBe(0);
+      expect(check.ok).toBe(true);
+    },
+  );
 });

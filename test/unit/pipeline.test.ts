@@ -88,7 +88,7 @@ describe('a pipeline-parallel step, interpreted in f32, within the reference’s
       const out = interpretGraph(graph, scatterTrainingInputs(graph, info, inputs));
       const ref = trainingReference(info, inputs);
       out.forEach((own, s) => {
-        for (const { offset, count } of info.owns[s] ?? []) {
+        for (const { offset, count } of info.owns[s]?.params ?? []) {
           const part = (t: typeof ref.params) => ({
             v: t.v.subarray(offset, offset + count),
             e: t.e.subarray(offset, offset + count),
@@ -98,7 +98,7 @@ describe('a pipeline-parallel step, interpreted in f32, within the reference’s
         }
       });
       // Every layer is owned by exactly one stage.
-      const owned = info.owns.flat().reduce((t, r) => t + r.count, 0);
+      const owned = info.owns.flatMap((o) => o.params).reduce((t, r) => t + r.count, 0);
       expect(owned).toBe(ref.params.v.length);
     },
   );

@@ -1,6 +1,9 @@
 // The training chapter's closed forms (src/model/training.ts) against the book's statements.
 import { describe, expect, it } from 'vitest';
 import { layerOverlap, pipelineBubble, zeroBytesPerRank } from '../../src/model/training.ts';
+import { dataParallelGraph } from '../../src/plans/training/data-parallel.ts';
+import { memoryPerRank } from '../../src/plans/training/memory.ts';
+import { paramCount } from '../../src/plans/training/mlp.ts';
 
 describe('layer overlap', () => {
   it('hides all but the last layer’s AllReduce when comm fits under backward', () => {
@@ -52,5 +55,21 @@ describe('the pipeline bubble', () => {
     expect(pipelineBubble(1, 4)).toBe(0);
     // m >= 4 (p - 1) keeps it at or under 20 %.
     expect(pipelineBubble(5, 16)).toBeLessThanOrEqual(0.2);
+  });
+});
+
+describe('memory per rank counted from a ZeRO plan, beside the formula', () => {
+  it.each([0, 1, 2, 3] as const)('stage %i, 4 ranks, f32 SGD (8 B a parameter)', (zero) => {
+    const spec = { layers: 4, d: 16, batch: 8, ranks: 4, zero };
+    const graph = dataParallelGraph(spec);
+    if (graph.info.kind !== 'training') throw new Error('not a training plan');
+    const counted = memoryPerRank(graph.info.training);
+    const P = paramCount(spec);
+    const formula = zeroBytesPerRank(P, 4, zero, 8, { weight: 4, grad: 4 });
+    for (const m of counted) {
+      // Shards are chunks of each layer's run: equal to P / N within a few elements a rank.
+      expect(Math.abs(m.total - formula.total)).toBeLessThanOrEqual(4 * 4 * spec.layers);
+      expect(m.optimizer).toBe(0);
+    }
   });
 });

@@ -13,7 +13,11 @@ import {
   trainingReference,
 } from '../../src/exec/training/reference.ts';
 import type { TrainingInfo } from '../../src/plans/plan.ts';
-import { dataParallelGraph, gradientBuckets } from '../../src/plans/training/data-parallel.ts';
+import {
+  type DataParallelSpec,
+  dataParallelGraph,
+  gradientBuckets,
+} from '../../src/plans/training/data-parallel.ts';
 import { paramCount } from '../../src/plans/training/mlp.ts';
 import { validateGraph } from '../../src/plans/validate-graph.ts';
 
@@ -49,6 +53,59 @@ describe('a data-parallel step, interpreted in f32, within the f64 reference’s
       expect(checkBounded(own.grad as Float32Array, ref.grad).wrong).toBe(0);
       expect(checkBounded(own.params as Float32Array, ref.params).wrong).toBe(0);
     }
+  });
+
+  it.each([
+    [1, 2, 'ring'],
+    [2, 3, 'ring'],
+    [2, 4, 'rhd'],
+    [3, 2, 'ring'],
+    [3, 4, 'ring'],
+    [3, 3, 'rhd'],
+  ] as const)(
+    'ZeRO %i on %i ranks (%s): every rank’s shards, and its model, as plain DP’s',
+    (zero, ranks, algorithm) => {
+      const graph = dataParallelGraph({ ...SPEC, ranks, algorithm, zero, bucketBytes: 300 });
+      validateGraph(graph);
+      const info = infoOf(graph);
+      const inputs = trainingInputs(info, 3);
+      const out = interpretGraph(graph, scatterTrainingInputs(graph, info, inputs));
+      const ref = trainingReference(info, inputs);
+      const P = ref.params.v.length;
+      let held = 0;
+      out.forEach((own, r) => {
+        const owns = info.owns[r] as (typeof info.owns)[number];
+        for (const [runs, got, want] of [
+          [owns.grads, own.grad, ref.grad],
+          [owns.params, own.params, ref.params],
+        ] as const) {
+          for (const { offset, count } of runs) {
+            const part = {
+              v: want.v.subarray(offset, offset + count),
+              e: want.e.subarray(offset, offset + count),
+            };
+            expect(
+              checkBounded((got as Float32Array).subarray(offset, offset + count), part).wrong,
+            ).toBe(0);
+          }
+        }
+        held += owns.params.reduce((t, x) => t + x.count, 0);
+        // ZeRO shards the gradients: a rank holds about 1 / N of them.
+        expect(owns.grads.reduce((t, x) => t + x.count, 0)).toBeLessThan(P);
+      });
+      // ZeRO 1 and 2 give every rank the whole model back; ZeRO 3's shards tile it once.
+      expect(held).toBe(zero === 3 ? P : ranks * P);
+    },
+  );
+
+  it('ZeRO 3 without its gathers would read NaN: the first stage-3 rank starts from shards', () => {
+    const graph = dataParallelGraph({ ...SPEC, ranks: 2, zero: 3 });
+    const info = infoOf(graph);
+    const start = scatterTrainingInputs(graph, info, trainingInputs(info, 3));
+    const params = start[0]?.params as Float32Array;
+    const nan = params.reduce((n, v) => n + (Number.isNaN(v) ? 1 : 0), 0);
+    expect(nan).toBeGreaterThan(0.4 * params.length);
+    expect(graph.tasks.some((t) => t.label.startsWith('gather 0: '))).toBe(true);
   });
 
   it('the bound means something: a median 1e-3 of the gradient, and the step is not a no-op', () => {
@@ -151,12 +208,17 @@ describe('gradient buckets', () => {
 });
 
 describe('bad shapes are named with their limits', () => {
-  it.each([
+  it.each<[DataParallelSpec, RegExp]>([
     [{ ...SPEC, ranks: 0 }, /ranks 0 must be a whole number from 1 to 64/],
     [{ ...SPEC, ranks: 13 }, /batch 12 must be at least ranks 13/],
     [{ ...SPEC, layers: 0, ranks: 1 }, /layers 0 must be a whole number from 1 to 64/],
     [{ ...SPEC, d: 1.5, ranks: 1 }, /d 1.5 must be a whole number/],
     [{ ...SPEC, ranks: 2, algorithm: 'nope' }, /no allreduce algorithm 'nope' \(have: ring/],
+    [
+      { ...SPEC, ranks: 2, algorithm: 'tree', zero: 1 },
+      /no reducescatter algorithm 'tree' \(have: ring, rhd/,
+    ],
+    [{ ...SPEC, ranks: 2, zero: 4 as DataParallelSpec['zero'] }, /zero 4 must be 0, 1, 2 or 3/],
   ])('%o', (spec, message) => {
     expect(() => dataParallelGraph(spec)).toThrow(message);
   });

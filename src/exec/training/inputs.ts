@@ -40,7 +40,8 @@ export function trainingInputs(
 }
 
 /**
- * Every rank's buffers for a training graph: the model and lr everywhere; in data parallelism
+ * Every rank's buffers for a training graph: the model (ZeRO 3: a rank's shards) and lr
+ * everywhere; in data parallelism
  * each rank's rows of x and target, in a pipeline the whole batch's x on the first stage and
  * target on the last (the ranks that have those buffers).
  */
@@ -56,7 +57,17 @@ export function scatterTrainingInputs(
     const slice = (t: Float32Array) => t.subarray(row0 * info.d, (row0 + rows) * info.d);
     (own.x as Float32Array | undefined)?.set(slice(inputs.x));
     (own.target as Float32Array | undefined)?.set(slice(inputs.target));
-    (own.params as Float32Array).set(inputs.params);
+    const params = own.params as Float32Array;
+    if (info.zero === 3 && info.rows.length > 1) {
+      // A ZeRO 3 rank starts with its shards only. The rest is NaN, not the right values, so a
+      // layer used without its AllGather shows up in the check instead of passing by luck.
+      params.fill(Number.NaN);
+      for (const { offset, count } of info.owns[r]?.params ?? []) {
+        params.set(inputs.params.subarray(offset, offset + count), offset);
+      }
+    } else {
+      params.set(inputs.params);
+    }
     (own.lr as Float32Array)[0] = inputs.lr;
     if (info.mode === 'dp') row0 += rows;
   });

@@ -19,10 +19,12 @@ import { embed } from '../combinators.ts';
 import { graphOf } from '../from-steps.ts';
 import type { Graph } from '../graph.ts';
 import { GraphBuilder } from '../graph-builder.ts';
-import { type BucketInfo, chunkBounds } from '../plan.ts';
+import { type BucketInfo, chunkBounds, type Run } from '../plan.ts';
 import { ALGORITHMS } from '../registry.ts';
 import {
-  addForwardBackward,
+  addBackwardLayer,
+  addForwardLayer,
+  addLoss,
   addUpdate,
   checkMlpSpec,
   declareStepBuffers,
@@ -42,6 +44,10 @@ export interface DataParallelSpec extends MlpSpec {
   readonly bucketBytes?: number;
   /** A bucket's collective may start under the backward pass (default true). */
   readonly overlap?: boolean;
+  /** ZeRO stage (Rajbhandari et al. 2020; default 0, plain data parallelism): 1 and 2
+   * reduce-scatter the gradients, update a shard each and all-gather the parameters back;
+   * 3 keeps only the shards and all-gathers each layer's before its forward and backward. */
+  readonly zero?: 0 | 1 | 2 | 3;
 }
 
 /** The buckets of an L-layer model of width d: runs of 'grad', the last layers first. */
@@ -65,6 +71,22 @@ export function gradientBuckets(layers: number, d: number, bucketBytes: number):
   return out;
 }
 
+/** The in-place collective of `collective` over `count` elements as a graph (the registry's). */
+function collectiveGraph(
+  collective: 'allreduce' | 'reducescatter' | 'allgather',
+  algorithm: string,
+  ranks: number,
+  count: number,
+) {
+  const build = ALGORITHMS[collective][algorithm];
+  if (!build) {
+    throw new RangeError(
+      `no ${collective} algorithm '${algorithm}' (have: ${Object.keys(ALGORITHMS[collective]).join(', ')})`,
+    );
+  }
+  return build({ ranks, count, dtype: 'float', redop: 'sum', inPlace: true });
+}
+
 /** A data-parallel training step as a graph. RangeError (naming value and limit) on bad input. */
 export function dataParallelGraph(spec: DataParallelSpec): Graph {
   const { layers, d, batch } = checkMlpSpec(spec);
@@ -75,63 +97,125 @@ export function dataParallelGraph(spec: DataParallelSpec): Graph {
   if (batch < ranks) {
     throw new RangeError(`batch ${batch} must be at least ranks ${ranks}: every rank gets a row`);
   }
+  const zero = spec.zero ?? 0;
+  if (![0, 1, 2, 3].includes(zero)) throw new RangeError(`zero ${zero} must be 0, 1, 2 or 3`);
   const algorithm = spec.algorithm ?? 'ring';
-  const build = ALGORITHMS.allreduce[algorithm];
-  if (!build) {
-    throw new RangeError(
-      `no allreduce algorithm '${algorithm}' (have: ${Object.keys(ALGORITHMS.allreduce).join(', ')})`,
-    );
+  // Plain data parallelism AllReduces; ZeRO reduce-scatters the gradients and all-gathers the
+  // parameters, with the same algorithm (ring or rhd: the registry's ReduceScatter/AllGather).
+  const kinds = zero === 0 ? (['allreduce'] as const) : (['reducescatter', 'allgather'] as const);
+  for (const kind of kinds) {
+    if (!ALGORITHMS[kind][algorithm]) {
+      throw new RangeError(
+        `no ${kind} algorithm '${algorithm}' (have: ${Object.keys(ALGORITHMS[kind]).join(', ')})`,
+      );
+    }
   }
   const overlap = spec.overlap ?? true;
   const P = paramCount(spec);
-  const buckets = gradientBuckets(layers, d, spec.bucketBytes ?? 4 * P);
+  // ZeRO 3 gathers and reduces a layer at a time (its unit of sharding), so its buckets are
+  // layers whatever the bucket size.
+  const buckets = gradientBuckets(layers, d, zero === 3 ? 1 : (spec.bucketBytes ?? 4 * P));
   const bounds = chunkBounds(batch, ranks, 1);
   const rows = ranksOf(ranks).map((r) => (bounds[r + 1] as number) - (bounds[r] as number));
+  const all = ranksOf(ranks);
+  const multi = ranks > 1;
 
   const host = new GraphBuilder(ranks, 'float', 'sum');
-  const done = ranksOf(ranks).map((r) => {
+  for (const r of all) {
     declareStepBuffers(host, r, spec, rows[r] as number);
     host.buffer(r, 'scratch', P);
-    return addForwardBackward(host, r, spec, rows[r] as number);
-  });
-  if (ranks > 1) {
-    // Without overlap, every bucket waits for the last kernel of every rank's backward pass.
-    const backwardEnd = done.flatMap((t) => t.layerDone[0] as readonly number[]);
-    // One bucket's collective at a time, as DDP issues them on one communication stream (NCCL
-    // runs a stream's collectives in order): bucket k starts after bucket k - 1 is done.
-    let previous: readonly number[] = [];
-    buckets.forEach((bucket, k) => {
-      const collective = graphOf(
-        build({ ranks, count: bucket.count, dtype: 'float', redop: 'sum', inPlace: true }),
-      );
-      const ready = overlap
-        ? done.flatMap((t) => bucket.layers.flatMap((l) => t.layerDone[l] as readonly number[]))
-        : backwardEnd;
-      previous = embed(host, collective, {
-        buffers: {
-          recv: { name: 'grad', offset: bucket.offset },
-          // Only the direct AllReduce stages its input; it gets a scratch run of its own.
-          send: { name: 'scratch', offset: bucket.offset },
-        },
-        after: [...ready, ...previous],
-        stream: 'comm',
-        label: `bucket ${k}: `,
-      }).last;
-    });
   }
-  for (const r of ranksOf(ranks)) addUpdate(host, r, spec);
+  // Each rank's shard of a run of 'params' or 'grad': where the in-place ReduceScatter leaves
+  // its chunk, which is where the in-place AllGather reads it from (checked).
+  const shards = (offset: number, count: number): Run[] => {
+    const rs = collectiveGraph('reducescatter', algorithm, ranks, count);
+    const ag = collectiveGraph('allgather', algorithm, ranks, count);
+    return all.map((r) => {
+      const out = rs.output[r] as Run;
+      const inp = ag.input[r] as Run;
+      if (out.offset !== inp.offset || out.count !== inp.count) {
+        throw new RangeError(
+          `${algorithm}: rank ${r}'s ReduceScatter chunk is not its AllGather chunk`,
+        );
+      }
+      return { offset: offset + out.offset, count: out.count };
+    });
+  };
+  let comm: readonly number[] = [];
+  const collective = (
+    kind: 'allreduce' | 'reducescatter' | 'allgather',
+    buffer: 'grad' | 'params',
+    run: Run,
+    after: readonly number[],
+    label: string,
+  ) => {
+    // One collective at a time on the comm stream, as on one NCCL stream.
+    comm = embed(host, graphOf(collectiveGraph(kind, algorithm, ranks, run.count)), {
+      buffers: {
+        recv: { name: buffer, offset: run.offset },
+        // Only the direct AllReduce stages its input; it gets a scratch run of its own.
+        send: { name: 'scratch', offset: run.offset },
+      },
+      after: [...after, ...comm],
+      stream: 'comm',
+      label,
+    }).last;
+  };
+  const layerRun = (l: number): Run => ({ offset: layerParams(d, l).w, count: d * d + d });
+
+  // Forward and backward, layer by layer across the ranks; ZeRO 3 gathers each layer's
+  // parameters first (and again before its backward: the gathered copy is not kept).
+  for (let l = 0; l < layers; l++) {
+    if (zero === 3 && multi) collective('allgather', 'params', layerRun(l), [], `gather ${l}: `);
+    for (const r of all) addForwardLayer(host, r, spec, rows[r] as number, l);
+  }
+  for (const r of all) addLoss(host, r, spec, rows[r] as number);
+  const layerDone: number[][] = Array.from({ length: layers }, () => []);
+  for (let l = layers - 1; l >= 0; l--) {
+    if (zero === 3 && multi) collective('allgather', 'params', layerRun(l), [], `gather ${l}: `);
+    for (const r of all)
+      layerDone[l]?.push(...addBackwardLayer(host, r, spec, rows[r] as number, l));
+  }
+  // Without overlap, every bucket waits for the last kernel of every rank's backward pass.
+  const backwardEnd = layerDone[0] as number[];
+  const owns = all.map(() => ({ params: [] as Run[], grads: [] as Run[] }));
+  buckets.forEach((bucket, k) => {
+    const ready = overlap ? bucket.layers.flatMap((l) => layerDone[l] as number[]) : backwardEnd;
+    const run: Run = { offset: bucket.offset, count: bucket.count };
+    if (zero === 0 || !multi) {
+      if (multi) collective('allreduce', 'grad', run, ready, `bucket ${k}: `);
+      return;
+    }
+    collective('reducescatter', 'grad', run, ready, `bucket ${k}: `);
+    const mine = shards(run.offset, run.count);
+    for (const r of all) {
+      addUpdate(host, r, spec, mine[r] as Run);
+      owns[r]?.grads.push(mine[r] as Run);
+      if (zero === 3) owns[r]?.params.push(mine[r] as Run);
+    }
+    // ZeRO 1 and 2 give every rank the whole updated model back; ZeRO 3 keeps its shards.
+    if (zero < 3) collective('allgather', 'params', run, [], `bucket ${k} gather: `);
+  });
+  if (zero === 0 || !multi) {
+    for (const r of all) addUpdate(host, r, spec);
+  }
+  for (const o of owns) {
+    if (zero < 3 || !multi) o.params.splice(0, o.params.length, { offset: 0, count: P });
+    if (zero === 0 || !multi) o.grads.splice(0, o.grads.length, { offset: 0, count: P });
+  }
   return host.build(
     {
       kind: 'training',
-      algorithm: `dp ${algorithm}`,
+      algorithm: zero === 0 ? `dp ${algorithm}` : `zero-${zero} ${algorithm}`,
       training: {
         mode: 'dp',
         layers,
         d,
         batch,
         rows,
-        owns: rows.map(() => [{ offset: 0, count: P }]),
-        comm: ranks > 1 ? { collective: 'allreduce', algorithm } : null,
+        owns,
+        zero,
+        comm: multi ? { collective: kinds[0], algorithm } : null,
         buckets,
         overlap,
       },

@@ -92,6 +92,90 @@ export interface BackwardTasks {
   readonly layerDone: readonly (readonly number[])[];
 }
 
+/** One rank's regions for `rows` rows: the layer's input, weights, outputs and gradients. */
+function regions(spec: MlpSpec, rows: number) {
+  const d = spec.d;
+  const act = rows * d;
+  return {
+    act,
+    input: (l: number) => (l === 0 ? at('x', 0, act) : at('a', (l - 1) * act, act)),
+    w: (l: number) => at('params', layerParams(d, l).w, d * d),
+    bias: (l: number) => at('params', layerParams(d, l).b, d),
+    gw: (l: number) => at('grad', layerParams(d, l).w, d * d),
+    gb: (l: number) => at('grad', layerParams(d, l).b, d),
+    c: (l: number) => at('c', l * act, act),
+    a: (l: number) => at('a', l * act, act),
+    dy: at('dy', 0, act),
+    dz: at('dz', 0, act),
+  };
+}
+
+/** Layer l's forward pass on one rank: c_l = a_{l-1} W_l, a_l = GeLU(c_l + b_l). */
+export function addForwardLayer(
+  b: GraphBuilder,
+  rank: number,
+  spec: MlpSpec,
+  rows: number,
+  l: number,
+): void {
+  const g = regions(spec, rows);
+  const d = spec.d;
+  b.kernel({
+    kernel: matmulOp(rank, { a: g.input(l), b: g.w(l), c: g.c(l) }, { m: rows, k: d, n: d }),
+    label: `forward ${l}`,
+  });
+  b.kernel({
+    kernel: biasGeluOp(rank, { x: g.c(l), bias: g.bias(l), y: g.a(l) }, { m: rows, n: d }),
+    label: `forward ${l}`,
+  });
+}
+
+/** The loss's gradient on one rank: dy = 2 (a_{L-1} - target) / (B d). */
+export function addLoss(b: GraphBuilder, rank: number, spec: MlpSpec, rows: number): void {
+  const g = regions(spec, rows);
+  b.kernel({
+    kernel: mseGradOp(
+      rank,
+      { y: g.a(spec.layers - 1), target: at('target', 0, g.act), dy: g.dy },
+      { count: g.act, total: spec.batch * spec.d },
+    ),
+    label: 'loss',
+  });
+}
+
+/** Layer l's backward pass on one rank; returns the tasks that complete dW_l and db_l. */
+export function addBackwardLayer(
+  b: GraphBuilder,
+  rank: number,
+  spec: MlpSpec,
+  rows: number,
+  l: number,
+): number[] {
+  const g = regions(spec, rows);
+  const d = spec.d;
+  const label = `backward ${l}`;
+  const { dy, dz } = g;
+  b.kernel({
+    kernel: geluBackwardOp(rank, { c: g.c(l), bias: g.bias(l), dy, dz }, { m: rows, n: d }),
+    label,
+  });
+  const dw = b.kernel({
+    kernel: matmulTnOp(rank, { a: g.input(l), b: dz, c: g.gw(l) }, { m: d, k: rows, n: d }),
+    label,
+  });
+  const db = b.kernel({
+    kernel: columnSumOp(rank, { x: dz, s: g.gb(l) }, { m: rows, n: d }),
+    label,
+  });
+  if (l > 0) {
+    b.kernel({
+      kernel: matmulNtOp(rank, { a: dz, b: g.w(l), c: dy }, { m: rows, k: d, n: d }),
+      label,
+    });
+  }
+  return [dw, db];
+}
+
 /**
  * Adds one rank's forward, loss and backward pass (not the update) for `rows` rows of a batch
  * of spec.batch rows; returns, per layer, the tasks after which its gradients are complete.
@@ -102,64 +186,32 @@ export function addForwardBackward(
   spec: MlpSpec,
   rows: number,
 ): BackwardTasks {
-  const { layers: L, d, batch } = spec;
-  const act = rows * d;
-  const input = (l: number) => (l === 0 ? at('x', 0, act) : at('a', (l - 1) * act, act));
-  const w = (l: number) => at('params', layerParams(d, l).w, d * d);
-  const bias = (l: number) => at('params', layerParams(d, l).b, d);
-  const gw = (l: number) => at('grad', layerParams(d, l).w, d * d);
-  const gb = (l: number) => at('grad', layerParams(d, l).b, d);
-  const c = (l: number) => at('c', l * act, act);
-  const kernel = (label: string, k: Parameters<GraphBuilder['kernel']>[0]['kernel']) =>
-    b.kernel({ kernel: k, label });
-
-  for (let l = 0; l < L; l++) {
-    kernel(
-      `forward ${l}`,
-      matmulOp(rank, { a: input(l), b: w(l), c: c(l) }, { m: rows, k: d, n: d }),
-    );
-    kernel(
-      `forward ${l}`,
-      biasGeluOp(rank, { x: c(l), bias: bias(l), y: at('a', l * act, act) }, { m: rows, n: d }),
-    );
-  }
-  const dy = at('dy', 0, act);
-  const dz = at('dz', 0, act);
-  kernel(
-    'loss',
-    mseGradOp(
-      rank,
-      { y: at('a', (L - 1) * act, act), target: at('target', 0, act), dy },
-      { count: act, total: batch * d },
-    ),
-  );
-  const layerDone: number[][] = Array.from({ length: L }, () => []);
-  for (let l = L - 1; l >= 0; l--) {
-    kernel(
-      `backward ${l}`,
-      geluBackwardOp(rank, { c: c(l), bias: bias(l), dy, dz }, { m: rows, n: d }),
-    );
-    const dw = kernel(
-      `backward ${l}`,
-      matmulTnOp(rank, { a: input(l), b: dz, c: gw(l) }, { m: d, k: rows, n: d }),
-    );
-    const db = kernel(`backward ${l}`, columnSumOp(rank, { x: dz, s: gb(l) }, { m: rows, n: d }));
-    (layerDone[l] as number[]).push(dw, db);
-    if (l > 0) {
-      kernel(`backward ${l}`, matmulNtOp(rank, { a: dz, b: w(l), c: dy }, { m: rows, k: d, n: d }));
-    }
-  }
+  for (let l = 0; l < spec.layers; l++) addForwardLayer(b, rank, spec, rows, l);
+  addLoss(b, rank, spec, rows);
+  const layerDone: number[][] = Array.from({ length: spec.layers }, () => []);
+  for (let l = spec.layers - 1; l >= 0; l--)
+    layerDone[l] = addBackwardLayer(b, rank, spec, rows, l);
   return { layerDone };
 }
 
-/** Adds one rank's SGD update of all its parameters: params -= lr grad. */
-export function addUpdate(b: GraphBuilder, rank: number, spec: MlpSpec): number {
-  const P = paramCount(spec);
+/** Adds one rank's SGD update of a run of its parameters (default all): params -= lr grad. */
+export function addUpdate(
+  b: GraphBuilder,
+  rank: number,
+  spec: MlpSpec,
+  run: { readonly offset: number; readonly count: number } = { offset: 0, count: paramCount(spec) },
+): number {
+  const { offset, count } = run;
   return b.kernel({
     kernel: sgdOp(
       rank,
-      { w: at('params', 0, P), g: at('grad', 0, P), lr: at('lr', 0, 1), w_out: at('params', 0, P) },
-      { count: P },
+      {
+        w: at('params', offset, count),
+        g: at('grad', offset, count),
+        lr: at('lr', 0, 1),
+        w_out: at('params', offset, count),
+      },
+      { count },
     ),
     label: 'update',
   });
