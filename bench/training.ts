@@ -6,7 +6,9 @@
 //   - overlap against bucket size: data parallel on 4 ranks, buckets of 1, 2, 4 layers and the
 //     whole model, on NVSwitch and 100 GbE: the share of the AllReduce hidden under the
 //     backward pass, the emulated step with and without overlap, the layer-overlap model.
-// ZeRO is not here yet (it is not built). Writes bench/reports/training.{json,md}.
+//   - ZeRO 0-3 on 4 ranks: measured and emulated step, comm a rank, bytes a rank counted from
+//     the plan beside the formula.
+// Writes bench/reports/training.{json,md}.
 //   npx tsx bench/training.ts [--quick] [--out bench/reports/training]
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -16,6 +18,9 @@ import { describeAdapter } from '../src/gpu/device.ts';
 import { PipelineCache } from '../src/gpu/pipelines.ts';
 import { nodeShaders } from '../src/gpu/shaders-node.ts';
 import { detectTimestampRegime, GpuTimer } from '../src/gpu/timer.ts';
+import { zeroBytesPerRank } from '../src/model/training.ts';
+import { memoryPerRank } from '../src/plans/training/memory.ts';
+import { paramCount } from '../src/plans/training/mlp.ts';
 import { measureTraining, type TrainingSpec } from '../src/run/training.ts';
 
 const { values } = parseArgs({
@@ -119,6 +124,37 @@ for (const name of ['nvswitch', '100gbe']) {
     );
   }
 }
+interface ZeroRow {
+  zero: number;
+  ok: boolean;
+  measured_s: number;
+  emulated_s: number;
+  comm_s: number;
+  overlap_fraction: number;
+  bytes_per_rank: number;
+  formula_bytes: number;
+}
+const zeros: ZeroRow[] = [];
+const ZERO = { layers: 4, d: 64, batch: 32, ranks: 4 };
+for (const zero of [0, 1, 2, 3] as const) {
+  const spec: TrainingSpec = { mode: 'dp', ...ZERO, zero, bucketBytes: layerBytes };
+  const fabric = { fabric: 'nvswitch', built: nvswitch.build(ZERO.ranks), link: nvswitch.link };
+  const m = await measureTraining(run, spec, fabric, { reps: REPS, timer });
+  const info = m.graph.info.kind === 'training' ? m.graph.info.training : undefined;
+  const memory = info ? memoryPerRank(info) : [];
+  zeros.push({
+    zero,
+    ok: m.check.ok,
+    measured_s: m.measured_s,
+    emulated_s: m.emulated.time_s,
+    comm_s: m.emulated.comm_s / ZERO.ranks,
+    overlap_fraction: m.emulated.overlap_fraction,
+    bytes_per_rank: Math.max(...memory.map((x) => x.total)),
+    formula_bytes: zeroBytesPerRank(paramCount(ZERO), ZERO.ranks, zero, 8, { weight: 4, grad: 4 })
+      .total,
+  });
+  log(`zero ${zero}: emulated ${(m.emulated.time_s * 1e3).toFixed(2)} ms`);
+}
 timer.destroy();
 ctx.device.destroy();
 
@@ -127,7 +163,7 @@ const lines = [
   '# Training parallelism on this GPU',
   '',
   `Adapter: ${describeAdapter(ctx.adapter)}; timestamps: ${regime.note}; ${REPS} repetitions; ${((Date.now() - started) / 1e3).toFixed(0)} s.`,
-  `Every step checked against the f64 reference within its derived bound: ${[...bubbles, ...overlaps].every((r) => r.ok) ? 'all within' : 'SOME OUTSIDE'}.`,
+  `Every step checked against the f64 reference within its derived bound: ${[...bubbles, ...overlaps, ...zeros].every((r) => r.ok) ? 'all within' : 'SOME OUTSIDE'}.`,
   '',
   `## Pipeline bubble (L = ${MODEL.layers}, d = ${MODEL.d}, B = ${MODEL.batch}, NVSwitch)`,
   '',
@@ -147,12 +183,21 @@ const lines = [
       `| ${r.fabric} | ${r.bucket_layers} | ${r.buckets} | ${ms(r.emulated_s)} | ${ms(r.emulated_no_overlap_s)} | ${r.overlap_fraction.toFixed(3)} | ${ms(r.analytic_s)} | ${ms(r.analytic_no_overlap_s)} |`,
   ),
   '',
+  `## ZeRO (N = ${ZERO.ranks}, L = ${ZERO.layers}, d = ${ZERO.d}, B = ${ZERO.batch}, a bucket a layer, NVSwitch; f32 SGD: 8 B a parameter, no optimizer state)`,
+  '',
+  '| stage | measured (ms) | emulated (ms) | comm a rank (ms) | overlap | bytes a rank (plan) | formula |',
+  '| --: | --: | --: | --: | --: | --: | --: |',
+  ...zeros.map(
+    (r) =>
+      `| ${r.zero} | ${ms(r.measured_s)} | ${ms(r.emulated_s)} | ${ms(r.comm_s)} | ${r.overlap_fraction.toFixed(3)} | ${r.bytes_per_rank} B | ${r.formula_bytes} B |`,
+  ),
+  '',
 ];
 writeFileSync(`${values.out}.md`, `${lines.join('\n')}\n`);
 writeFileSync(
   `${values.out}.json`,
-  `${JSON.stringify({ adapter: ctx.adapter, timestamps: regime, reps: REPS, bubbles, overlaps }, null, 2)}\n`,
+  `${JSON.stringify({ adapter: ctx.adapter, timestamps: regime, reps: REPS, bubbles, overlaps, zeros }, null, 2)}\n`,
 );
 process.stdout.write(`${lines.join('\n')}\n`);
-const failed = [...bubbles, ...overlaps].some((r) => !r.ok);
+const failed = [...bubbles, ...overlaps, ...zeros].some((r) => !r.ok);
 process.stdout.write('', () => process.exit(failed ? 1 : 0));
