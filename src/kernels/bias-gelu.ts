@@ -30,6 +30,7 @@ import {
   type KernelLaunch,
   type KernelProgram,
   type LaunchLimits,
+  laneGrid,
   operandValue,
   uniformWords,
 } from './kernel.ts';
@@ -153,9 +154,8 @@ export function biasGeluWidth(n: number): 1 | 4 {
 
 /** Workgroups (x, y) for `lanes` invocations of BIAS_GELU_WG, x capped at `maxPerDim`. */
 export function biasGeluGrid(lanes: number, maxPerDim: number): [number, number] {
-  const groups = Math.ceil(lanes / BIAS_GELU_WG);
-  const x = Math.max(1, Math.min(groups, maxPerDim));
-  return [x, Math.ceil(groups / x)];
+  const [x, y] = laneGrid(lanes, BIAS_GELU_WG, maxPerDim);
+  return [x, y];
 }
 
 /** The program of `mode` on lanes of `width`, in one arena (a plan) or on buffers of their own. */

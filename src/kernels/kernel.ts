@@ -115,3 +115,10 @@ export function uniformWords(
   for (const [i, v] of Object.entries(floats)) f[Number(i)] = v;
   return out;
 }
+
+/** Workgroups (x, y) of `wg` invocations for `lanes` lanes, x capped at `maxPerDim` (2-D grid). */
+export function laneGrid(lanes: number, wg: number, maxPerDim: number): [number, number, number] {
+  const groups = Math.ceil(lanes / wg);
+  const x = Math.max(1, Math.min(groups, maxPerDim));
+  return [x, Math.ceil(groups / x), 1];
+}

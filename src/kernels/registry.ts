@@ -4,11 +4,28 @@
 import { attentionKernel } from './attention.ts';
 import { pagedAttentionKernel } from './attention-paged.ts';
 import { biasGeluKernel } from './bias-gelu.ts';
+import { columnSumKernel } from './column-sum.ts';
+import { geluBackwardKernel } from './gelu-backward.ts';
 import type { AnyKernel } from './kernel.ts';
 import { matmulKernel } from './matmul.ts';
+import { matmulNtKernel, matmulTnKernel } from './matmul-transposed.ts';
+import { mseGradKernel } from './mse-grad.ts';
+import { sgdKernel } from './sgd.ts';
 
 export const KERNELS: Readonly<Record<string, AnyKernel>> = Object.fromEntries(
-  [matmulKernel, biasGeluKernel, attentionKernel, pagedAttentionKernel].map((k) => [k.name, k]),
+  [
+    matmulKernel,
+    biasGeluKernel,
+    attentionKernel,
+    pagedAttentionKernel,
+    // The backward pass and the optimizer of a training step.
+    matmulTnKernel,
+    matmulNtKernel,
+    geluBackwardKernel,
+    mseGradKernel,
+    columnSumKernel,
+    sgdKernel,
+  ].map((k) => [k.name, k]),
 );
 
 /** The kernel called `name`, or a RangeError listing the ones there are. */

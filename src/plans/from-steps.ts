@@ -28,6 +28,10 @@ export function buffersOf(plan: Plan): BufferSpec[] {
 }
 
 export function infoOf(plan: Plan): PlanInfo {
+  if (plan.collective === 'training') {
+    if (!plan.training) throw new RangeError('a training plan without its step');
+    return { kind: 'training', algorithm: plan.algorithm, training: plan.training };
+  }
   if (plan.collective === 'tensor-parallel') {
     if (!plan.layer) throw new RangeError('a tensor-parallel plan without its layer');
     return { kind: 'tensor-parallel', algorithm: plan.algorithm, layer: plan.layer };

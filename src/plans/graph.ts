@@ -15,7 +15,7 @@
 
 import type { KernelCall } from '../kernels/kernel.ts';
 import type { Dtype, RedOp } from './dtype.ts';
-import type { Collective, LayerInfo } from './plan.ts';
+import type { Collective, LayerInfo, TrainingInfo } from './plan.ts';
 
 export const STREAMS = ['compute', 'comm'] as const;
 export type Stream = (typeof STREAMS)[number];
@@ -92,6 +92,11 @@ export type PlanInfo =
       readonly kind: 'tensor-parallel';
       readonly algorithm: string;
       readonly layer: LayerInfo;
+    }
+  | {
+      readonly kind: 'training';
+      readonly algorithm: string;
+      readonly training: TrainingInfo;
     };
 
 export interface Graph {

@@ -99,9 +99,63 @@ export interface LayerInfo {
   readonly result: string;
 }
 
+/** A gradient bucket of a data-parallel step: a run of 'grad' and the layers it holds. */
+export interface BucketInfo {
+  readonly offset: number;
+  readonly count: number;
+  /** Layers whose gradients it holds, highest first (the order the backward completes them). */
+  readonly layers: readonly number[];
+}
+
+/** A run of elements of a buffer. */
+export interface Run {
+  readonly offset: number;
+  readonly count: number;
+}
+
+/** A pipeline-parallel step's schedule: per stage its passes in order, and what they hold. */
+export interface PipelineInfo {
+  readonly schedule: string;
+  readonly stages: number;
+  readonly microbatches: number;
+  readonly virtual: number;
+  /** order[stage]: its passes, forward F or backward B of micro-batch mb on local chunk. */
+  readonly order: readonly (readonly {
+    readonly pass: 'F' | 'B';
+    readonly mb: number;
+    readonly chunk: number;
+  }[])[];
+  /** The most micro-batch activations (per chunk) each stage holds at once. */
+  readonly peak_activations: readonly number[];
+}
+
+/** A training step of the MLP (src/plans/training/): the model, the batch and its sharding. */
+export interface TrainingInfo {
+  readonly mode: 'dp' | 'pp';
+  readonly layers: number;
+  readonly d: number;
+  readonly batch: number;
+  /** The slices of the batch whose gradients are summed into the step's: rows per rank
+   * (data parallel) or per micro-batch (pipeline parallel). */
+  readonly rows: readonly number[];
+  /** The runs of 'params' each rank holds, updated, after the step (all of it in data
+   * parallelism up to ZeRO 2, its shards in ZeRO 3, its stage's layers in a pipeline), and
+   * of 'grad' it holds summed over the batch (its shards from ZeRO 1 on). */
+  readonly owns: readonly { readonly params: readonly Run[]; readonly grads: readonly Run[] }[];
+  /** The ZeRO stage of a data-parallel step (0: plain). */
+  readonly zero: 0 | 1 | 2 | 3;
+  /** The gradients' collective (null where there is none). */
+  readonly comm: { readonly collective: Collective; readonly algorithm: string } | null;
+  readonly buckets: readonly BucketInfo[];
+  /** Whether a bucket's collective may start before the whole backward pass is done. */
+  readonly overlap: boolean;
+  readonly pipeline?: PipelineInfo;
+}
+
 export interface Plan {
-  /** What the plan carries out: a collective, or a tensor-parallel layer (see `layer`). */
-  readonly collective: Collective | 'tensor-parallel';
+  /** What the plan carries out: a collective, a tensor-parallel layer (see `layer`) or a
+   * training step (see `training`). */
+  readonly collective: Collective | 'tensor-parallel' | 'training';
   readonly algorithm: string;
   readonly ranks: number;
   /** nccl-tests' count: AllReduce, Broadcast, Reduce: elements per rank; AllGather: elements
@@ -121,6 +175,8 @@ export interface Plan {
   readonly steps: readonly Step[];
   /** Tensor-parallel plans: the layer and where its matrices' shards lie. */
   readonly layer?: LayerInfo;
+  /** Training steps: the model, the batch's sharding and the gradient buckets. */
+  readonly training?: TrainingInfo;
 }
 
 /** A link an op uses: the ordered pair (src rank, dst rank), or none for a rank-local op. */

@@ -59,6 +59,7 @@ export function expectedOutputs(plan: Plan, inputs: readonly ElementArray[]): El
         ),
       );
     case 'tensor-parallel':
-      throw new RangeError('a tensor-parallel plan has no collective semantics: interpret it');
+    case 'training':
+      throw new RangeError(`a ${plan.collective} plan has no collective semantics: interpret it`);
   }
 }

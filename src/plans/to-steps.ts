@@ -70,16 +70,11 @@ export function planOf(graph: Graph): Plan {
     const { collective, algorithm, count, root, inPlace } = info;
     return { collective, algorithm, count, root, inPlace, ...body, steps };
   }
-  // A layer's count, as tensorParallel gives it: the elements of its result on a rank.
+  // A layer's or a step's count, as tensorParallel gives it: the elements of its result on a rank.
   const count = Math.max(0, ...output.map((g) => g.count));
-  return {
-    collective: 'tensor-parallel',
-    algorithm: info.algorithm,
-    count,
-    root: 0,
-    inPlace: true,
-    ...body,
-    steps,
-    layer: info.layer,
-  };
+  const common = { algorithm: info.algorithm, count, root: 0, inPlace: true, ...body, steps };
+  if (info.kind === 'training') {
+    return { collective: 'training', ...common, training: info.training };
+  }
+  return { collective: 'tensor-parallel', ...common, layer: info.layer };
 }

@@ -150,7 +150,7 @@ export function analyticSeconds(
 
 /** The closed form of a collective plan on `link` (nccl-tests' bytes), if the book has one. */
 export function analyticFace(plan: Plan, link: AnalyticLink): number | undefined {
-  if (plan.collective === 'tensor-parallel') return undefined;
+  if (plan.collective === 'tensor-parallel' || plan.collective === 'training') return undefined;
   const bytes = plan.count * DTYPE_INFO[plan.dtype].bytes;
   return analyticSeconds(plan.collective, plan.algorithm, plan.ranks, bytes, link);
 }

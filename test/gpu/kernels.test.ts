@@ -27,7 +27,31 @@ const SAMPLES: Readonly<Record<string, readonly KernelParams[]>> = {
     { tokens: 5, heads: 2, headDim: 4 },
     { tokens: 9, heads: 1, headDim: 3 },
   ],
+  'matmul-tn': [
+    { m: 5, k: 7, n: 33 },
+    { m: 40, k: 16, n: 8 },
+  ],
+  'matmul-nt': [
+    { m: 5, k: 7, n: 33 },
+    { m: 40, k: 16, n: 8 },
+  ],
+  'gelu-backward': [
+    { m: 1, n: 1 },
+    { m: 29, n: 7 },
+  ],
+  'mse-grad': [
+    { count: 1, total: 1 },
+    { count: 203, total: 812 },
+  ],
+  'column-sum': [
+    { m: 1, n: 1 },
+    { m: 37, n: 70 },
+  ],
+  sgd: [{ count: 1 }, { count: 203 }],
 };
+
+/** Inputs are uniform in [-r, r]: wide enough for GeLU's backward to reach its clamp (|z| > 5). */
+const RANGE: Readonly<Record<string, number>> = { 'gelu-backward': 8 };
 
 /**
  * `name` at `params` as a plan of one rank: every operand a region of 'recv', each `skew`
@@ -92,7 +116,8 @@ describe('the registry kernels on the GPU, against their oracles', async () => {
     for (const o of kernel.operands(params)) {
       const g = op.operands[o.name] as Region;
       const view = recv.subarray(g.offset, g.offset + g.count) as Float32Array;
-      if (o.access === 'read') for (let i = 0; i < view.length; i++) view[i] = next() * 2 - 1;
+      const r = RANGE[name] ?? 1;
+      if (o.access === 'read') for (let i = 0; i < view.length; i++) view[i] = (next() * 2 - 1) * r;
       inputs[o.name] = view;
     }
     const want = kernel.oracle(params, inputs);

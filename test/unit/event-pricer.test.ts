@@ -1,33 +1,24 @@
 // The event-driven pricer (src/model/event-pricer.ts): lock-step plans as graphs price as their
-// closed forms where the step pricer does (the same plans and tolerance as pricer.test.ts and
-// pricer-builders.test.ts), and never above the step pricer where data dependencies let tasks
-// start early; what the step pricer cannot express: compute under comm, link sharing over
+// closed forms where the step pricer does (pricers-exact.test.ts runs one table against both),
+// and never above the step pricer where data dependencies let tasks start early; what the step pricer cannot express: compute under comm, link sharing over
 // time, stragglers, one stream's kernels in a row, the critical path, bubble and overlap.
 import { describe, expect, it } from 'vitest';
 import { localFabric, ringFabric, switchFabric, torusFabric } from '../../src/fabric/topologies.ts';
-import {
-  allGatherRing,
-  allReduceRing,
-  allReduceTree,
-  closedForm,
-  reduceScatterRing,
-} from '../../src/model/closed-forms.ts';
 import { priceGraph } from '../../src/model/event-pricer.ts';
 import { pricePlan } from '../../src/model/pricer.ts';
 import { graphOf } from '../../src/plans/from-steps.ts';
 import type { Graph, KernelTask, MoveTask, Task } from '../../src/plans/graph.ts';
-import type { Collective, Plan } from '../../src/plans/plan.ts';
+import type { Plan } from '../../src/plans/plan.ts';
 import { ALGORITHMS } from '../../src/plans/registry.ts';
-import { ringAllGather, ringAllReduce, ringReduceScatter } from '../../src/plans/ring.ts';
+import { ringAllReduce } from '../../src/plans/ring.ts';
 import { tensorParallel } from '../../src/plans/tensor-parallel.ts';
 import { validateGraph } from '../../src/plans/validate-graph.ts';
-import { ringAllReducePlan, treeAllReducePlan } from '../hand-plans.ts';
 
 const alpha_s = 5e-6;
 const beta_Bps = 50e9;
 const gamma_s_per_B = 2e-12;
 const link = { alpha_s, beta_Bps };
-const model = { alpha: alpha_s, beta: beta_Bps, gamma: gamma_s_per_B };
+const _model = { alpha: alpha_s, beta: beta_Bps, gamma: gamma_s_per_B };
 const relativeError = (a: number, b: number) => Math.abs(a - b) / Math.abs(b);
 
 /** The plan as a graph (validated: the pricer trusts its dependencies), priced. */
@@ -37,115 +28,10 @@ function price(plan: Plan, fabric: Parameters<typeof priceGraph>[1]) {
   return priceGraph(graph, fabric);
 }
 
-describe('lock-step plans price as their closed forms where the step pricer does', () => {
-  it.each([2, 3, 4, 5, 8, 16, 31])('ring AllReduce of %i ranks on a uniform ring', (n) => {
-    const count = n * 1024;
-    const got = price(ringAllReducePlan(n, count), ringFabric(n, link, { gamma_s_per_B }));
-    expect(relativeError(got.total_s, allReduceRing(n, count * 4, model).time)).toBeLessThan(1e-12);
-  });
+// Where the event pricer equals the closed forms: pricers-exact.test.ts (both pricers, one table).
 
-  it.each([2, 5, 8])('ring AllReduce of %i ranks on a uniform switch', (n) => {
-    const count = n * 4096;
-    const got = price(ringAllReducePlan(n, count), switchFabric(n, link, { gamma_s_per_B }));
-    expect(relativeError(got.total_s, allReduceRing(n, count * 4, model).time)).toBeLessThan(1e-12);
-  });
-
-  it('binomial tree AllReduce of 2 ranks (one sender a step) on a switch, book form', () => {
-    const got = price(treeAllReducePlan(2, 250_000), switchFabric(2, link, { gamma_s_per_B }));
-    expect(relativeError(got.total_s, allReduceTree(2, 1e6, model).time)).toBeLessThan(1e-12);
-  });
-
-  it.each([4, 8, 16, 64])(
-    'binomial tree AllReduce of %i ranks on a switch: the book form (program order keeps one child a step)',
-    (n) => {
-      // graphOf orders each rank's tasks by step, so the root sends to one child a step and the
-      // broadcast half is as lock-step as the reduce half.
-      const got = price(treeAllReducePlan(n, 250_000), switchFabric(n, link, { gamma_s_per_B }));
-      expect(relativeError(got.total_s, allReduceTree(n, 1e6, model).time)).toBeLessThan(1e-12);
-    },
-  );
-
-  it('the builders’ ring plans, in place, on a uniform ring and switch', () => {
-    const builders = [
-      [ringAllReduce, allReduceRing],
-      [ringReduceScatter, reduceScatterRing],
-      [ringAllGather, allGatherRing],
-    ] as const;
-    for (const [build, form] of builders) {
-      for (const n of [2, 3, 8, 16]) {
-        const count = n * 4 * 250;
-        const p = build({ ranks: n, count, dtype: 'float', redop: 'sum', inPlace: true });
-        const want = form(n, count * 4, model).time;
-        for (const f of [
-          ringFabric(n, link, { gamma_s_per_B }),
-          switchFabric(n, link, { gamma_s_per_B }),
-        ]) {
-          expect(relativeError(price(p, f).total_s, want), `${f.name}`).toBeLessThan(1e-12);
-        }
-      }
-    }
-  });
-
-  it('out of place adds a local copy, free unless the fabric prices rank memory', () => {
-    const n = 4;
-    const count = 4000;
-    const p = ringAllReduce({ ranks: n, count, dtype: 'float', redop: 'sum', inPlace: false });
-    const want = allReduceRing(n, count * 4, model).time;
-    expect(
-      relativeError(price(p, ringFabric(n, link, { gamma_s_per_B })).total_s, want),
-    ).toBeLessThan(1e-12);
-    const priced = price(p, ringFabric(n, link, { gamma_s_per_B, memory_Bps: 1e12 }));
-    expect(relativeError(priced.total_s, want + (count * 4) / 1e12)).toBeLessThan(1e-12);
-  });
-
-  it('on the local GPU every step is one memory system moving all ranks’ data', () => {
-    const n = 8;
-    const bytes = n * 1000 * 4;
-    const f = localFabric(n, { alpha_s, beta_Bps, gamma_s_per_B });
-    const got = price(ringAllReducePlan(n, bytes / 4), f);
-    const want = 2 * (n - 1) * (alpha_s + bytes / beta_Bps) + (n - 1) * bytes * gamma_s_per_B;
-    expect(relativeError(got.total_s, want)).toBeLessThan(1e-12);
-    expect(got.links).toEqual(['memory']);
-    expect(got.link_bytes[0]).toBe(2 * (n - 1) * bytes);
-  });
-});
-
-describe('the registered builders on a uniform switch (pricer-builders.test.ts)', () => {
+describe('the registered builders as graphs', () => {
   const lk = { alpha_s: 3e-6, beta_Bps: 25e9 };
-  const params = { alpha: lk.alpha_s, beta: lk.beta_Bps };
-  // The step pricer's exact cases.
-  const EXACT: readonly (readonly [Collective, string])[] = [
-    ['allreduce', 'ring'],
-    ['allreduce', 'tree'],
-    ['allreduce', 'direct'],
-    ['broadcast', 'tree'],
-    ['alltoall', 'pairwise'],
-    ['allreduce', 'rhd'],
-    ['allreduce', 'hierarchical'],
-    ['reducescatter', 'ring'],
-    ['reducescatter', 'rhd'],
-    ['allgather', 'ring'],
-    ['allgather', 'rhd'],
-    ['reduce', 'tree'],
-  ];
-  const build = (collective: Collective, algorithm: string, n: number) =>
-    (ALGORITHMS[collective][algorithm] as (typeof ALGORITHMS)['allreduce']['ring'])({
-      ranks: n,
-      count: n * n * 4 * 16,
-      dtype: 'float',
-      redop: 'sum',
-      inPlace: true,
-      root: 0,
-    });
-
-  it.each(EXACT)('%s %s, N = 2, 4, 8, 16, 32: equal to the closed form', (collective, algo) => {
-    for (const n of [2, 4, 8, 16, 32]) {
-      const got = price(build(collective, algo, n), switchFabric(n, lk)).total_s;
-      const form = closedForm(collective, algo, n, n * n * 4 * 16 * 4, params).time;
-      expect(relativeError(got, form), `N = ${n}`).toBeLessThan(1e-12);
-    }
-  });
-
   it('never above the step pricer, on switch, ring and local GPU', () => {
     // A task starts once the tasks of its ranks' previous step are done (a pipelined ring's
     // next chunk, an uneven split's small chunk), where the step pricer waits for the whole

@@ -1,14 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { localFabric, ringFabric, switchFabric, torusFabric } from '../../src/fabric/topologies.ts';
-import {
-  allGatherRing,
-  allReduceRing,
-  allReduceTree,
-  reduceScatterRing,
-} from '../../src/model/closed-forms.ts';
+import { ringFabric, switchFabric, torusFabric } from '../../src/fabric/topologies.ts';
 import { pricePlan } from '../../src/model/pricer.ts';
 import type { Plan } from '../../src/plans/plan.ts';
-import { ringAllGather, ringAllReduce, ringReduceScatter } from '../../src/plans/ring.ts';
 import { op, plan, ringAllReducePlan, treeAllReducePlan } from '../hand-plans.ts';
 
 /** Runs a hand plan on numbers (reads of a step before its writes): checks the helpers. */
@@ -46,86 +39,13 @@ const alpha_s = 5e-6;
 const beta_Bps = 50e9;
 const gamma_s_per_B = 2e-12;
 const link = { alpha_s, beta_Bps };
-const model = { alpha: alpha_s, beta: beta_Bps, gamma: gamma_s_per_B };
+const _model = { alpha: alpha_s, beta: beta_Bps, gamma: gamma_s_per_B };
 
-const relativeError = (a: number, b: number) => Math.abs(a - b) / Math.abs(b);
+const _relativeError = (a: number, b: number) => Math.abs(a - b) / Math.abs(b);
 
-describe('the pricer equals the closed form where the closed form is exact', () => {
-  it.each([2, 3, 4, 5, 8, 16, 31])('ring AllReduce of %i ranks on a uniform ring', (n) => {
-    const count = n * 1024;
-    const bytes = count * 4;
-    const price = pricePlan(ringAllReducePlan(n, count), ringFabric(n, link, { gamma_s_per_B }));
-    expect(price.steps).toHaveLength(2 * (n - 1));
-    expect(relativeError(price.total_s, allReduceRing(n, bytes, model).time)).toBeLessThan(1e-12);
-  });
-
-  it.each([2, 5, 8])('ring AllReduce of %i ranks on a uniform switch', (n) => {
-    const count = n * 4096;
-    const price = pricePlan(ringAllReducePlan(n, count), switchFabric(n, link, { gamma_s_per_B }));
-    expect(relativeError(price.total_s, allReduceRing(n, count * 4, model).time)).toBeLessThan(
-      1e-12,
-    );
-  });
-
-  it.each([2, 4, 8, 16, 64])('binomial tree AllReduce of %i ranks on a switch, book form', (n) => {
-    const count = 250_000;
-    const price = pricePlan(treeAllReducePlan(n, count), switchFabric(n, link, { gamma_s_per_B }));
-    expect(price.steps).toHaveLength(2 * Math.log2(n));
-    expect(relativeError(price.total_s, allReduceTree(n, count * 4, model).time)).toBeLessThan(
-      1e-12,
-    );
-  });
-});
-
-describe("the plan builders' ring plans price as the closed forms", () => {
-  // Counts divisible by N x 4 elements, so every chunk is the same whole number of granules.
-  const builders = [
-    ['allreduce', ringAllReduce, allReduceRing],
-    ['reducescatter', ringReduceScatter, reduceScatterRing],
-    ['allgather', ringAllGather, allGatherRing],
-  ] as const;
-
-  it.each(builders)('ring %s on a uniform ring and switch, in place', (_, build, form) => {
-    for (const n of [2, 3, 8, 16]) {
-      const count = n * 4 * 250;
-      const plan = build({ ranks: n, count, dtype: 'float', redop: 'sum', inPlace: true });
-      const want = form(n, count * 4, model).time;
-      for (const f of [
-        ringFabric(n, link, { gamma_s_per_B }),
-        switchFabric(n, link, { gamma_s_per_B }),
-      ]) {
-        expect(relativeError(pricePlan(plan, f).total_s, want)).toBeLessThan(1e-12);
-      }
-    }
-  });
-
-  it('out of place adds a local copy step, free unless the fabric prices rank memory', () => {
-    const n = 4;
-    const count = 4000;
-    const plan = ringAllReduce({ ranks: n, count, dtype: 'float', redop: 'sum', inPlace: false });
-    const want = allReduceRing(n, count * 4, model).time;
-    const free = pricePlan(plan, ringFabric(n, link, { gamma_s_per_B }));
-    expect(free.steps[0]?.time_s).toBe(0);
-    expect(relativeError(free.total_s, want)).toBeLessThan(1e-12);
-    const priced = pricePlan(plan, ringFabric(n, link, { gamma_s_per_B, memory_Bps: 1e12 }));
-    expect(relativeError(priced.total_s, want + (count * 4) / 1e12)).toBeLessThan(1e-12);
-  });
-});
+// Where the step pricer equals the closed forms: pricers-exact.test.ts (both pricers, one table).
 
 describe('what shares a link serializes', () => {
-  it('on the local GPU every step is one memory system moving all ranks data', () => {
-    // Each ring step moves n chunks of M/n through the one memory: alpha + M/beta a step, and
-    // reduce-scatter steps reduce all n chunks on the one GPU: gamma M.
-    const n = 8;
-    const count = n * 1000;
-    const bytes = count * 4;
-    const f = localFabric(n, { alpha_s, beta_Bps, gamma_s_per_B });
-    const price = pricePlan(ringAllReducePlan(n, count), f);
-    const expected = 2 * (n - 1) * (alpha_s + bytes / beta_Bps) + (n - 1) * bytes * gamma_s_per_B;
-    expect(relativeError(price.total_s, expected)).toBeLessThan(1e-12);
-    expect(price.steps.every((s) => s.bottleneck_link === 'memory')).toBe(true);
-  });
-
   it('two transfers over one ring link take twice its bandwidth time, one alpha', () => {
     // On a ring of 4, 0 -> 2 goes 0->1->2 and 1 -> 2 goes 1->2: both load link 1->2.
     const f = ringFabric(4, link);

@@ -9,7 +9,7 @@ import type { PipelineCache } from '../../gpu/pipelines.ts';
 import type { ShaderLibrary } from '../../gpu/shader-library.ts';
 import type { GpuTimer } from '../../gpu/timer.ts';
 import { DTYPE_INFO } from '../../plans/dtype.ts';
-import type { Graph } from '../../plans/graph.ts';
+import { type Graph, waves } from '../../plans/graph.ts';
 import {
   type Packing,
   packBuffers,
@@ -94,6 +94,30 @@ export class GraphExecutor {
   /** Each rank's kernels of each wave timed alone: seconds[wave][rank] (NaN: none). */
   timeKernels(timer?: GpuTimer): Promise<number[][]> {
     return this.inner.timeKernels(timer);
+  }
+
+  /**
+   * Every kernel task timed alone on this GPU, by task id (NaN for moves): what a rank's
+   * kernel takes on a device of its own, for the pricer's kernelSeconds.
+   */
+  async timeEachKernel(timer?: GpuTimer): Promise<Float64Array> {
+    const perStep = await this.inner.timeEachKernel(timer);
+    const out = new Float64Array(this.graph.tasks.length).fill(Number.NaN);
+    // planOf lists a wave's kernel tasks in id order, and the step executor dispatches a
+    // step's kernel ops in that order.
+    waves(this.graph).forEach((ids, w) => {
+      const kernels = ids.filter((id) => this.graph.tasks[id]?.kind === 'kernel');
+      const times = perStep[w] ?? [];
+      if (times.length !== kernels.length) {
+        throw new Error(
+          `wave ${w}: ${times.length} kernels timed, the graph has ${kernels.length}`,
+        );
+      }
+      kernels.forEach((id, i) => {
+        out[id] = times[i] as number;
+      });
+    });
+    return out;
   }
 
   destroy(): void {

@@ -46,6 +46,13 @@ interface Group {
   readonly maxLanes: number;
 }
 
+/** Dispatches timed together in one pass, and where their seconds go. */
+interface KernelUnit {
+  readonly step: number;
+  readonly index: number;
+  readonly dispatches: readonly KernelDispatch[];
+}
+
 export class GpuExecutor {
   readonly layout: ArenaLayout;
   private arenas: GPUBuffer[] = [];
@@ -354,23 +361,52 @@ export class GpuExecutor {
    * outputs from whatever the buffers hold, so read results first).
    */
   async timeKernels(timer?: GpuTimer): Promise<number[][]> {
-    const units: { step: number; rank: number; dispatches: KernelDispatch[] }[] = [];
+    const units: KernelUnit[] = [];
     for (const [step, list] of this.kernels.entries()) {
       for (let rank = 0; rank < this.plan.ranks; rank++) {
         const dispatches = list.filter((d) => d.rank === rank);
-        if (dispatches.length > 0) units.push({ step, rank, dispatches });
+        if (dispatches.length > 0) units.push({ step, index: rank, dispatches });
       }
     }
     const seconds = this.plan.steps.map(() =>
       Array.from({ length: this.plan.ranks }, () => Number.NaN),
     );
-    if (units.length === 0) return seconds;
+    await this.timeUnits('kernels per rank', units, seconds, timer);
+    return seconds;
+  }
+
+  /**
+   * Every kernel op timed alone, one timed pass each: seconds[step][i] for the step's i-th
+   * kernel op (the order of plan.steps[step].kernels). Where one rank runs several kernels in a
+   * step (a layer's weight and input gradients), this gives each its own time, not an even
+   * share of theirs. Run it after `run`, as timeKernels.
+   */
+  async timeEachKernel(timer?: GpuTimer): Promise<number[][]> {
+    const units: KernelUnit[] = [];
+    for (const [step, list] of this.kernels.entries()) {
+      list.forEach((d, index) => {
+        units.push({ step, index, dispatches: [d] });
+      });
+    }
+    const seconds = this.kernels.map((list) => list.map(() => Number.NaN));
+    await this.timeUnits('each kernel', units, seconds, timer);
+    return seconds;
+  }
+
+  /** One timed compute pass per unit; its seconds go to seconds[unit.step][unit.index]. */
+  private async timeUnits(
+    label: string,
+    units: readonly KernelUnit[],
+    seconds: number[][],
+    timer?: GpuTimer,
+  ): Promise<void> {
+    if (units.length === 0) return;
     const own = timer ?? new GpuTimer(this.ctx);
     try {
-      const times = await withErrorScopes(this.ctx.device, 'time kernels per rank', () =>
-        own.run('kernels per rank', units.length, (encoder, w, k) => {
+      const times = await withErrorScopes(this.ctx.device, `time ${label}`, () =>
+        own.run(label, units.length, (encoder, w, k) => {
           const pass = encoder.beginComputePass(w.both ? { timestampWrites: w.both } : {});
-          for (const d of (units[k] as (typeof units)[number]).dispatches) {
+          for (const d of (units[k] as KernelUnit).dispatches) {
             pass.setPipeline(d.pipeline);
             pass.setBindGroup(0, d.bindGroup);
             pass.dispatchWorkgroups(...d.workgroups);
@@ -379,9 +415,8 @@ export class GpuExecutor {
         }),
       );
       units.forEach((u, k) => {
-        (seconds[u.step] as number[])[u.rank] = times[k] ?? Number.NaN;
+        (seconds[u.step] as number[])[u.index] = times[k] ?? Number.NaN;
       });
-      return seconds;
     } finally {
       if (!timer) own.destroy();
     }

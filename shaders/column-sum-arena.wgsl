@@ -1,0 +1,18 @@
+// The buffers of column-sum.wgsl inside a plan: x (m x n) and s (n) are regions of one arena at
+// element offsets.
+struct Dims {
+  m: u32,
+  n: u32,
+  _pad0: u32,
+  _pad1: u32,
+  x_off: u32,
+  s_off: u32,
+  _pad2: u32,
+  _pad3: u32,
+}
+
+@group(0) @binding(0) var<storage, read_write> arena: array<f32>;
+@group(0) @binding(1) var<uniform> dims: Dims;
+
+fn load_x(i: u32) -> f32 { return arena[dims.x_off + i]; }
+fn store_s(j: u32, v: f32) { arena[dims.s_off + j] = v; }
