@@ -9,6 +9,7 @@ import { CALIBRATE_USAGE, runCalibrate } from './calibrate.ts';
 import { COUNT_FORMS, RATE_FORMS, SIZE_FORMS, TIME_FORMS } from './grammar.ts';
 import { MODEL_USAGE, runModel } from './model.ts';
 import { KVCACHE_USAGE } from './model-kvcache.ts';
+import { OVERLAP_USAGE, PIPELINE_USAGE, ZERO_USAGE } from './model-training.ts';
 import { PLAN_USAGE, runPlan } from './plan.ts';
 import { runServe, SERVE_USAGE } from './serve.ts';
 import { runTp, TP_USAGE } from './tp.ts';
@@ -18,8 +19,8 @@ commands:
   bench       run a collective on the GPU across simulated ranks: nccl-tests' table + model;
               'bench matmul': GFLOP/s of the matmul kernels against the measured FMA peak
   calibrate   measure the memory roofline, the step kernel (copy, reduce) and dispatch latency
-  model       the textbook's closed-form time of a collective or a message, or 'model
-              kvcache': KV bytes per token and in total (no GPU)
+  model       the textbook's closed-form time of a collective or a message; 'model kvcache':
+              KV bytes; 'model pipeline | zero | overlap': the training models (no GPU)
   plan        a plan as text (who sends which chunk to whom, wave by wave), its tasks, bytes,
               critical path and emulated time beside the closed form, at any size (no GPU)
   serve       a seeded workload served by a small decoder on this GPU (paged KV cache,
@@ -46,7 +47,16 @@ interface Entry {
 const COMMANDS: Readonly<Record<string, Entry>> = {
   bench: { usage: BENCH_USAGE, run: runBench, subcommands: { matmul: BENCH_MATMUL_USAGE } },
   calibrate: { usage: CALIBRATE_USAGE, run: runCalibrate },
-  model: { usage: MODEL_USAGE, run: runModel, subcommands: { kvcache: KVCACHE_USAGE } },
+  model: {
+    usage: MODEL_USAGE,
+    run: runModel,
+    subcommands: {
+      kvcache: KVCACHE_USAGE,
+      pipeline: PIPELINE_USAGE,
+      zero: ZERO_USAGE,
+      overlap: OVERLAP_USAGE,
+    },
+  },
   plan: { usage: PLAN_USAGE, run: runPlan },
   serve: { usage: SERVE_USAGE, run: runServe },
   tp: { usage: TP_USAGE, run: runTp },

@@ -9,6 +9,14 @@ import { COLLECTIVES, type Collective } from '../plans/plan.ts';
 import { UsageError } from './args.ts';
 import { KVCACHE_SCHEMA, runKvcache } from './model-kvcache.ts';
 import { type ModelResult, renderModel, type TermFields } from './model-report.ts';
+import {
+  OVERLAP_SCHEMA,
+  PIPELINE_SCHEMA,
+  TRAINING_MODELS,
+  type TrainingModel,
+  trainingModel,
+  ZERO_SCHEMA,
+} from './model-training.ts';
 import { type CommandSchema, firstPositional, type Parsed, parseCommand, usage } from './schema.ts';
 
 /** Closed forms hold for any count; this keeps the products exact in doubles. */
@@ -19,15 +27,16 @@ export const MODEL_SCHEMA = {
   name: 'model',
   about:
     'The closed-form time of a collective (alpha-beta-gamma), of one message with p2p, or the ' +
-    "KV cache's bytes with kvcache ('fleetlab model kvcache --help'). No GPU.",
+    "KV cache's bytes with kvcache ('fleetlab model kvcache --help'), or the training models: " +
+    'pipeline (the bubble), zero (bytes a rank), overlap (gradient AllReduce under backward). No GPU.',
   positionals: {
-    synopsis: '<collective|p2p|kvcache>',
+    synopsis: '<collective|p2p|kvcache|pipeline|zero|overlap>',
     min: 1,
     max: 1,
     choices: [...COLLECTIVES, 'p2p'],
     unknown: (what: string) =>
-      `unknown collective '${what}' (collectives: ${COLLECTIVES.join(', ')}; or p2p, kvcache)`,
-    missing: `model needs a collective or p2p (${COLLECTIVES.join(', ')}, p2p), or kvcache`,
+      `unknown collective '${what}' (collectives: ${COLLECTIVES.join(', ')}; or p2p, kvcache, pipeline, zero, overlap)`,
+    missing: `model needs a collective or p2p (${COLLECTIVES.join(', ')}, p2p), or kvcache, pipeline, zero, overlap`,
     extra: (what: string) => `model takes one collective, not '${what}' too`,
   },
   flags: {
@@ -256,8 +265,29 @@ function isKvcache(args: string[]): boolean {
   return firstPositional(both, args) === 'kvcache';
 }
 
+/** Which of the training models the arguments ask for, if any. */
+function trainingModelOf(args: string[]): TrainingModel | undefined {
+  const flags = {
+    ...MODEL_SCHEMA.flags,
+    ...PIPELINE_SCHEMA.flags,
+    ...ZERO_SCHEMA.flags,
+    ...OVERLAP_SCHEMA.flags,
+  };
+  const first = firstPositional({ ...MODEL_SCHEMA, flags }, args);
+  return (TRAINING_MODELS as readonly string[]).includes(first ?? '')
+    ? (first as TrainingModel)
+    : undefined;
+}
+
 export async function runModel(args: string[], out: (line: string) => void): Promise<void> {
   if (isKvcache(args)) return runKvcache(args, out);
+  const training = trainingModelOf(args);
+  if (training) {
+    const { result, lines, json } = trainingModel(training, args);
+    if (json) out(JSON.stringify(result, null, 2));
+    else for (const line of lines) out(line);
+    return;
+  }
   const { result, json } = modelFromArgs(args);
   if (json) out(JSON.stringify(result, null, 2));
   else for (const line of renderModel(result)) out(line);
