@@ -178,8 +178,7 @@ export function mountCollectivesPage(): void {
         analytic_s: analytic,
         fabric: `${preset.name}, alpha ${(link.alpha_s * 1e6).toFixed(2)} µs, beta ${(link.beta_Bps / 1e9).toFixed(1)} GB/s`,
       });
-      const step = Math.min(next.step, plan.steps.length);
-      shell.state = { ...next, step };
+      shell.state = shell.fitStep(next, plan.steps.length);
       shown = { state: shell.state, run, scale, layout, fabric };
       if (run.wrong > 0)
         shell.showAlert(

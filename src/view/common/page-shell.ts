@@ -83,6 +83,8 @@ export class PageShell<S extends SteppedState> {
   readonly clearAlert: () => void;
   private readonly url: UrlCycle<S>;
   private generation = 0;
+  /** What the load of a link found past the parser's reach (a step past the scene's end). */
+  private notes: string[] = [];
 
   constructor(private readonly parts: PageParts<S>) {
     const alert = pageAlert(byId('alert'), () => this.gpu.standing);
@@ -124,16 +126,30 @@ export class PageShell<S extends SteppedState> {
     this.url.write(this.state);
   }
 
+  /**
+   * The state with its step at most `total`, the steps of the scene just built: the parser
+   * cannot know them, so a link's step past the end is shown at the end and said in the alert.
+   */
+  fitStep(state: S, total: number): S {
+    if (state.step <= total) return state;
+    this.notes.push(
+      `step ${state.step} is past the end of this scene (${total} steps); showing step ${total}`,
+    );
+    return { ...state, step: total };
+  }
+
   /** Loads what the URL names; its junk gets one alert, shown after the load. */
   fromUrl(): void {
-    const { state, alert } = this.url.read(this.parts.previous?.());
+    const { state, alert, errors } = this.url.read(this.parts.previous?.());
     this.parts.sync?.(state);
     if (alert !== undefined && this.parts.urlAlertFirst) {
       this.gpu.standing = undefined;
       this.showAlert(alert);
     }
+    this.notes = [];
     void this.parts.load(state).then(() => {
-      if (alert !== undefined) this.showAlert(alert);
+      const all = [...errors, ...this.notes];
+      if (all.length > 0) this.showAlert(this.parts.urlAlert(all));
     });
   }
 

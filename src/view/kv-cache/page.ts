@@ -81,7 +81,7 @@ export function mountKvCachePage(): void {
         if (current()) statusLine.textContent = text;
       });
       if (!current()) return;
-      shell.state = { ...next, step: Math.min(next.step, run.frames.length) };
+      shell.state = shell.fitStep(next, run.frames.length);
       shown = run;
       charts.update(run.frames, run.result.requests, next.blocks);
       renderResults();

@@ -97,7 +97,7 @@ export function mountTensorParallelPage(): void {
       ).steps.map((s) => s.transfer_s);
       panels.renderTimes(timesTable, plan, measurement, transfer);
       panels.renderChecks(checksTable, run.checks);
-      shell.state = { ...next, step: Math.min(next.step, plan.steps.length) };
+      shell.state = shell.fitStep(next, plan.steps.length);
       shown = { state: shell.state, run, layout, fabric, scale };
       const wrong = run.checks.reduce((n, c) => n + c.wrong, 0);
       if (wrong > 0)
