@@ -159,7 +159,7 @@ const collectives: Page<ViewState> = {
     beta: ['', '50GB/s', '400Gbps', '1e9', '0', '12.5GBps'],
     step: ['0', '1', '3', '100', '99999'],
     speed: range([VIEW_LIMITS.minSpeed, VIEW_LIMITS.maxSpeed]),
-    hide: ['fabric', 'fabric,alpha', 'preset,speed', ',', 'nonsense', 'alpha,alpha'],
+    hide: [...CONTROLS, 'fabric,alpha', 'preset,speed', ',', 'nonsense', 'alpha,alpha'],
   },
   parse: parseState,
   serialize: (s) => [serializeState(s), serializeState(s, { all: true })],
@@ -424,7 +424,13 @@ describe('out of range is reported, never clamped', () => {
 
 describe('UrlCycle and the shell key present', () => {
   const cycle = (hash: string) => {
-    const where = { hash, read: () => where.hash, replace: (h: string) => void (where.hash = h) };
+    const where = {
+      hash,
+      read: () => where.hash,
+      replace: (h: string) => {
+        where.hash = h;
+      },
+    };
     return {
       where,
       cycle: new UrlCycle({ parse: parseKvState, serialize: serializeKvState }, where, (e) =>
