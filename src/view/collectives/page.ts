@@ -179,6 +179,9 @@ export function mountCollectivesPage(): void {
         fabric: `${preset.name}, alpha ${(link.alpha_s * 1e6).toFixed(2)} µs, beta ${(link.beta_Bps / 1e9).toFixed(1)} GB/s`,
       });
       shell.state = shell.fitStep(next, plan.steps.length);
+      // What to watch for, as a lecturer reads it aloud (presenter mode shows it large).
+      $('preset-note').textContent =
+        VIEW_PRESETS.find((p) => p.name === shell.state.preset)?.description ?? '';
       shown = { state: shell.state, run, scale, layout, fabric };
       if (run.wrong > 0)
         shell.showAlert(
@@ -403,6 +406,7 @@ export function mountCollectivesPage(): void {
     mount: () => {
       gui = makeGui();
     },
+    panel: () => gui?.panel,
     ready,
     sync: (s) => gui.sync(s),
     load,

@@ -76,7 +76,9 @@ export const DEFAULT_STATE: ViewState = {
   bytes: 16,
   dtype: 'float',
   redop: 'sum',
-  fabric: 'nvswitch',
+  // The textbook's ring: NVLink links rank to rank, drawn as the ring the book draws (on a
+  // switch it was a star, and the packets crossed the middle).
+  fabric: 'nvlink-ring',
   step: 0,
   speed: 1,
   hide: [],

@@ -101,9 +101,13 @@ export function flyPackets<P>(
   });
 }
 
+/** The key that toggles presenter mode (page-shell.ts); p is play, so m, for "mode". */
+export const PRESENT_KEY = 'm';
+
 /**
  * The transport's buttons and keys, the same on every page: space or → step, ← back, p play or
- * pause, r reset, f fullscreen (keys typed into a control are left to it).
+ * pause, r reset, f fullscreen, and the shell's `more` (m: presenter mode). Keys typed into a
+ * control are left to it, and a key with Ctrl, Alt or Meta is the browser's.
  */
 export function bindTransport(
   transport: Transport,
@@ -113,6 +117,7 @@ export function bindTransport(
     readonly forward: HTMLElement;
     readonly play: HTMLElement;
   },
+  more: Readonly<Record<string, () => void>> = {},
 ): void {
   buttons.reset.addEventListener('click', () => transport.reset());
   buttons.back.addEventListener('click', () => void transport.back());
@@ -120,7 +125,9 @@ export function bindTransport(
   buttons.play.addEventListener('click', () => void transport.togglePlay());
   document.addEventListener('keydown', (e) => {
     if (e.target instanceof HTMLInputElement || e.target instanceof HTMLSelectElement) return;
+    if (e.ctrlKey || e.altKey || e.metaKey) return;
     const actions: Record<string, () => void> = {
+      ...more,
       ' ': () => void transport.forward(),
       ArrowRight: () => void transport.forward(),
       ArrowLeft: () => void transport.back(),

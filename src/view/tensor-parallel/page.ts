@@ -21,7 +21,7 @@ import { FabricScene } from '../common/scene.ts';
 import { describeStep } from '../common/step-text.ts';
 import { flyPackets } from '../common/transport.ts';
 import { describeKernelStep, stepFocus } from './matrix.ts';
-import { drawMatrices, rankCss } from './matrix-draw.ts';
+import { type DrawnLabel, drawMatrices, rankCss } from './matrix-draw.ts';
 import * as panels from './panels.ts';
 import { runTpOnCpu, runTpOnGpu, type TpRun } from './run.ts';
 import { rooflinePoints } from './scaling.ts';
@@ -160,12 +160,13 @@ export function mountTensorParallelPage(): void {
     );
   }
 
+  let matrixLabels: readonly DrawnLabel[] = [];
   function drawStep(step: number): void {
     const scene = session.scene;
     if (!shown || !scene) return;
     const { run, scale } = shown;
     const total = run.plan.steps.length;
-    drawMatrices(matrices, run.plan, stepFocus(run.plan, step));
+    matrixLabels = drawMatrices(matrices, run.plan, stepFocus(run.plan, step));
     scene.setStrips(run.strips[step] ?? [], (v) => valueColour(v, scale));
     scene.setPackets([], 0);
     scene.render();
@@ -187,7 +188,7 @@ export function mountTensorParallelPage(): void {
       colour: chunkColour(op.src.rank),
     }));
     caption.textContent = `${backward ? 'undoing ' : ''}${captionOf(run.plan, k)}`;
-    drawMatrices(matrices, run.plan, stepFocus(run.plan, k + 1));
+    matrixLabels = drawMatrices(matrices, run.plan, stepFocus(run.plan, k + 1));
     await flyPackets(scene, packets, 700 / Math.max(0.1, shell.state.speed), backward);
   }
 
@@ -233,6 +234,7 @@ export function mountTensorParallelPage(): void {
         shell.writeUrl();
       });
     return {
+      panel,
       /** Shows `s` in the controls without loading; option lists follow the layout. */
       sync(s: TpState) {
         Object.assign(model, s);
@@ -302,6 +304,7 @@ export function mountTensorParallelPage(): void {
     mount: () => {
       gui = makeGui();
     },
+    panel: () => gui?.panel,
     ready,
     sync: (s) => gui.sync(s),
     load,
@@ -319,6 +322,8 @@ export function mountTensorParallelPage(): void {
     fleetlabTp: {
       checks: () => shown?.run.checks ?? [],
       measured: () => shown?.run.measured ?? false,
+      /** The matrix labels as last drawn (CSS px of the matrices canvas). */
+      matrixLabels: () => matrixLabels,
       simulateDeviceLoss: () => shell.simulateDeviceLoss(),
     },
   });
