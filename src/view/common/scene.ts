@@ -136,6 +136,12 @@ export class FabricScene {
       new MeshBasicMaterial(),
       Math.max(1, n * 4),
     );
+    // Colour every instance now: three builds the material's shader at the first render, and
+    // a mesh with no instance colours then keeps drawing its packets white (over the labels),
+    // whatever colour setPackets gives them later.
+    for (let i = 0; i < this.packets.instanceMatrix.count; i++) {
+      this.packets.setColorAt(i, this.c.setRGB(1, 1, 1));
+    }
     this.packets.count = 0;
     this.scene.add(this.packets);
     this.fit();
@@ -168,6 +174,7 @@ export class FabricScene {
       // More ops than the buffer holds (dense steps): grow it once.
       this.scene.remove(mesh);
       this.packets = new InstancedMesh(mesh.geometry, mesh.material, shown.length);
+      for (let i = 0; i < shown.length; i++) this.packets.setColorAt(i, this.c.setRGB(1, 1, 1));
       this.scene.add(this.packets);
       this.setPackets(packets, t);
       return;

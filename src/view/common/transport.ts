@@ -59,6 +59,7 @@ export class Transport {
   stop(): void {
     this.playing = false;
     this.playButton.textContent = '▶ play';
+    this.playButton.setAttribute('aria-pressed', 'false');
   }
 
   reset(): void {
@@ -72,7 +73,10 @@ export class Transport {
       return;
     }
     this.playing = true;
-    this.playButton.textContent = '⏸ pause';
+    // U+23F8 (⏸) is missing from common system fonts and showed as nothing; two heavy bars
+    // (U+275A, in DejaVu and every emoji-less font set) read as pause everywhere.
+    this.playButton.textContent = '❚❚ pause';
+    this.playButton.setAttribute('aria-pressed', 'true');
     while (this.playing && this.host.current() < this.host.count()) {
       await this.forward();
       await new Promise((r) => setTimeout(r, 250 / Math.max(0.1, this.host.speed())));

@@ -127,7 +127,7 @@ function drawStrip(
   h: number,
   scale: number,
 ): NonNullable<PoolDrawing['legend']> {
-  const legendPx = Math.floor(Math.max(11 * scale, Math.min(16 * scale, h * 0.26)));
+  const legendPx = Math.floor(Math.max(14 * scale, Math.min(20 * scale, h * 0.26)));
   const c = phaseCounts(requests);
   g.font = `${legendPx}px system-ui, sans-serif`;
   g.textAlign = 'left';

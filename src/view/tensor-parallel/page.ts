@@ -188,6 +188,8 @@ export function mountTensorParallelPage(): void {
       colour: chunkColour(op.src.rank),
     }));
     caption.textContent = `${backward ? 'undoing ' : ''}${captionOf(run.plan, k)}`;
+    // The counter names the step the caption describes while it plays (it said the one before).
+    counter.textContent = `step ${k + 1} of ${run.plan.steps.length}`;
     matrixLabels = drawMatrices(matrices, run.plan, stepFocus(run.plan, k + 1));
     await flyPackets(scene, packets, 700 / Math.max(0.1, shell.state.speed), backward);
   }
