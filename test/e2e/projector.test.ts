@@ -275,4 +275,13 @@ describe('the pages at 1024x768', () => {
     await page.waitForSelector('body[data-step="6"]', { timeout: READY_TIMEOUT });
     expect(errors).toEqual([]);
   });
+
+  it("a link past the scene's last step shows the last step and says so", async () => {
+    const { page, errors } = await open('/collectives/#preset=textbook-ring&step=99');
+    expect(await page.evaluate(() => document.body.dataset.step)).toBe('6');
+    const alerts = await visibleAlerts(page);
+    expect(alerts).toHaveLength(1);
+    expect(alerts[0]).toMatch(/step 99 is past the end of this scene \(6 steps\); showing step 6/);
+    expect(errors).toEqual([]);
+  });
 });
