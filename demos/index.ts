@@ -18,6 +18,11 @@ import {
   Vector3,
   WebGPURenderer,
 } from 'three/webgpu';
+import kvCacheShot from '../docs/kv-cache.png';
+import tensorParallelShot from '../docs/tensor-parallel.png';
+// Screenshots of each page (the README's own, from docs/): imported, so the build copies them
+// and writes their paths relative to the page, as it does for scripts.
+import collectivesShot from '../docs/textbook-ring.png';
 import { GpuExecutor } from '../src/exec/executor/steps.ts';
 import { allocateBuffers, cloneBuffers, interpret } from '../src/exec/interpreter/steps.ts';
 import {
@@ -33,25 +38,28 @@ import { detectTimestampRegime } from '../src/gpu/timer.ts';
 import { formatBytes, formatSeconds } from '../src/model/units.ts';
 import { ringAllReduce } from '../src/plans/ring.ts';
 
-/** The demo pages; a page that exists flips `ready` and becomes a link. */
-const DEMOS: readonly { title: string; href: string; blurb: string; ready: boolean }[] = [
+/** The demos, one card each: a screenshot and one sentence of what to watch for. */
+const DEMOS: readonly { title: string; href: string; shot: string; blurb: string }[] = [
   {
     title: 'Collectives',
     href: './collectives/',
-    blurb: 'ring and tree AllReduce, step by step, measured beside the alpha-beta model',
-    ready: true,
+    shot: collectivesShot,
+    blurb:
+      'Ring, tree and hierarchical AllReduce step by step on this GPU, every chunk in flight, each step timed beside the alpha-beta model.',
   },
   {
     title: 'Tensor parallel',
     href: './tensor-parallel/',
-    blurb: 'column- and row-parallel matmul shards and the collectives between them',
-    ready: true,
+    shot: tensorParallelShot,
+    blurb:
+      'A Megatron layer split over ranks: who holds which block, the matmuls each rank runs, and the collective that joins the partial sums.',
   },
   {
     title: 'KV cache',
     href: './kv-cache/',
-    blurb: 'paged KV blocks, continuous batching, TTFT and TPOT',
-    ready: true,
+    shot: kvCacheShot,
+    blurb:
+      'A small decoder serving a workload from a paged KV cache: blocks admitted and preempted, static against continuous batching.',
   },
 ];
 
@@ -140,15 +148,13 @@ function clearProblems(): void {
 function showDemos(): void {
   const list = byId<HTMLUListElement>('demos');
   for (const demo of DEMOS) {
-    const item = el('li');
-    if (demo.ready) {
-      item.append(el('a', demo.title, { href: demo.href }));
-    } else {
-      // Not a link yet: a dead link on a projector is worse than an honest label.
-      item.append(el('span', demo.title, { class: 'coming' }));
-      item.append(el('span', 'coming', { class: 'coming-tag' }));
-    }
-    item.append(document.createTextNode(`: ${demo.blurb}`));
+    const link = el('a', undefined, { href: demo.href });
+    link.append(
+      el('img', undefined, { src: demo.shot, alt: `the ${demo.title} page` }),
+      el('h3', demo.title),
+    );
+    const item = el('li', undefined, { class: 'card' });
+    item.append(link, el('p', demo.blurb));
     list.append(item);
   }
 }

@@ -22,12 +22,23 @@ const random = (n: number, seed: number) => {
 describe('the registry', () => {
   it('finds every kernel by its name', () => {
     for (const [name, kernel] of Object.entries(KERNELS)) expect(kernelFor(name)).toBe(kernel);
-    expect(Object.keys(KERNELS)).toEqual(['matmul', 'bias-gelu', 'attention', 'attention-paged']);
+    expect(Object.keys(KERNELS)).toEqual([
+      'matmul',
+      'bias-gelu',
+      'attention',
+      'attention-paged',
+      'matmul-tn',
+      'matmul-nt',
+      'gelu-backward',
+      'mse-grad',
+      'column-sum',
+      'sgd',
+    ]);
   });
 
   it('names the kernels there are when asked for one that is not', () => {
     expect(() => kernelFor('softmax')).toThrow(
-      "no kernel 'softmax' (have: matmul, bias-gelu, attention, attention-paged)",
+      "no kernel 'softmax' (have: matmul, bias-gelu, attention, attention-paged, matmul-tn, matmul-nt, gelu-backward, mse-grad, column-sum, sgd)",
     );
     expect(() => kernelFor('toString')).toThrow(RangeError);
   });

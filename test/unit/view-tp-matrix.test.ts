@@ -92,6 +92,24 @@ describe('tensorBlocks', () => {
 });
 
 describe('matrixLayout', () => {
+  it('attention: two lines (projections, then attention and output), none overlapping', () => {
+    const layer = tensorParallel({ layout: 'attention', ranks: 4, m: 32, k: 64, n: 8 })
+      .layer as LayerInfo;
+    const { matrices, width, height } = matrixLayout(layer);
+    expect(matrices.map((p) => p.tensor).sort()).toEqual(Object.keys(layer.tensors).sort());
+    // In one line the ten matrices made a strip about ten times wider than high.
+    expect(width / height).toBeLessThan(5);
+    expect(new Set(matrices.map((p) => p.y)).size).toBeGreaterThanOrEqual(2);
+    for (const [i, a] of matrices.entries()) {
+      expect(a.x + a.w).toBeLessThanOrEqual(width + 1e-9);
+      expect(a.y + a.h).toBeLessThanOrEqual(height + 1e-9);
+      for (const b of matrices.slice(i + 1)) {
+        const apart = a.x + a.w <= b.x || b.x + b.w <= a.x || a.y + a.h <= b.y || b.y + b.h <= a.y;
+        expect(apart, `${a.tensor} and ${b.tensor}`).toBe(true);
+      }
+    }
+  });
+
   it.each(['column', 'row', 'mlp'] as const)(
     '%s: matrices side by side, none overlapping',
     (layout) => {

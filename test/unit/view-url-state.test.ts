@@ -44,7 +44,7 @@ describe('parseState and serializeState round-trip', () => {
     expect(parseState('#')).toEqual({ state: DEFAULT_STATE, errors: [] });
     const all = serializeState(DEFAULT_STATE, { all: true });
     expect(all).toBe(
-      '#preset=textbook-ring&collective=allreduce&algorithm=ring&ranks=4&fabric=nvswitch' +
+      '#preset=textbook-ring&collective=allreduce&algorithm=ring&ranks=4&fabric=nvlink-ring' +
         '&dtype=float&bytes=16&redop=sum&step=0&speed=1',
     );
     expect(parseState(all)).toEqual({ state: DEFAULT_STATE, errors: [] });
@@ -175,15 +175,15 @@ describe('junk in the URL: one error each, naming key, value and what is allowed
     ['#beta=-5GB/s', "beta '-5GB/s' is not a bandwidth", 'beta', undefined],
     [
       '#fabric=token-ring',
-      "fabric 'token-ring' is not one of nvswitch, nvlink-ring, pcie4, ib-ndr, 100gbe, torus-ib, dgx-h100; keeping nvswitch",
+      "fabric 'token-ring' is not one of nvswitch, nvlink-ring, pcie4, ib-ndr, 100gbe, torus-ib, dgx-h100; keeping nvlink-ring",
       'fabric',
-      'nvswitch',
+      'nvlink-ring',
     ],
     [
       '#ranks=12&fabric=dgx-h100',
-      "fabric 'dgx-h100' cannot hold 12 ranks (dgx-h100 needs ranks <= 8 or a multiple of 8, not 12); keeping nvswitch",
+      "fabric 'dgx-h100' cannot hold 12 ranks (dgx-h100 needs ranks <= 8 or a multiple of 8, not 12); keeping nvlink-ring",
       'fabric',
-      'nvswitch',
+      'nvlink-ring',
     ],
     ['#dtype=half', "dtype 'half' is not one of float, int32; keeping float", 'dtype', 'float'],
     ['#redop=avg', "redop 'avg' is not one of sum, prod, max, min; keeping sum", 'redop', 'sum'],

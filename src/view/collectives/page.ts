@@ -178,9 +178,16 @@ export function mountCollectivesPage(): void {
         analytic_s: analytic,
         fabric: `${preset.name}, alpha ${(link.alpha_s * 1e6).toFixed(2)} µs, beta ${(link.beta_Bps / 1e9).toFixed(1)} GB/s`,
       });
-      const step = Math.min(next.step, plan.steps.length);
-      shell.state = { ...next, step };
+      shell.state = shell.fitStep(next, plan.steps.length);
+      // What to watch for, as a lecturer reads it aloud (presenter mode shows it large).
+      $('preset-note').textContent =
+        VIEW_PRESETS.find((p) => p.name === shell.state.preset)?.description ?? '';
       shown = { state: shell.state, run, scale, layout, fabric };
+      // What the drawing shows, for tests and screen readers' tools: the fabric's topology.
+      Object.assign($('scene').dataset, {
+        topology: fabric.topology.kind,
+        hubs: String(layout.hubs.length),
+      });
       if (run.wrong > 0)
         shell.showAlert(
           `${run.wrong} output elements differ from the CPU interpreter: a GPU fault`,
@@ -266,6 +273,8 @@ export function mountCollectivesPage(): void {
       colour: chunkColour(op.chunk),
     }));
     caption.textContent = `${backward ? 'undoing ' : ''}${describeStep(shown.run.plan, k)}`;
+    // The counter names the step the caption describes while it plays (it said the one before).
+    counter.textContent = `step ${k + 1} of ${shown.run.plan.steps.length}`;
     await flyPackets(scene, packets, 700 / Math.max(0.1, shell.state.speed), backward);
   }
 
@@ -404,6 +413,7 @@ export function mountCollectivesPage(): void {
     mount: () => {
       gui = makeGui();
     },
+    panel: () => gui?.panel,
     ready,
     sync: (s) => gui.sync(s),
     load,

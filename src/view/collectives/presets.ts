@@ -43,7 +43,7 @@ const SPECS: readonly Spec[] = [
       bytes: TEXTBOOK_RING.spec.count * 4,
       dtype: TEXTBOOK_RING.spec.dtype,
       redop: TEXTBOOK_RING.spec.redop,
-      fabric: 'nvswitch',
+      fabric: 'nvlink-ring',
       speed: 1,
     },
     inputs: TEXTBOOK_RING.inputs,

@@ -51,7 +51,9 @@ export type Control = (typeof CONTROLS)[number];
  * What the page accepts. 64 ranks is where a scene stays readable (common/layout.ts). The
  * step-by-step view reads every rank's buffer back after each step, so a message stays at 1 MiB
  * (64 ranks: 64 MiB a read-back); the sweep measures larger ones. Speed is in steps per second:
- * 60 plays a 64-rank ring's 126 steps in about 2 s.
+ * 60 plays a 64-rank ring's 126 steps in about 2 s. A link's alpha stays at most 1 s and its
+ * beta from 1 kB/s to 1 PB/s: far past any real link either way, and finite, so every time the
+ * pricer gives is a number and the URL writes it back as typed.
  */
 export const VIEW_LIMITS = {
   minRanks: 1,
@@ -59,6 +61,11 @@ export const VIEW_LIMITS = {
   maxBytes: 2 ** 20,
   minSpeed: 0.1,
   maxSpeed: 60,
+  /** seconds */
+  maxAlpha: 1,
+  /** bytes per second */
+  minBeta: 1e3,
+  maxBeta: 1e15,
 } as const;
 
 export const DEFAULT_STATE: ViewState = {
@@ -69,7 +76,9 @@ export const DEFAULT_STATE: ViewState = {
   bytes: 16,
   dtype: 'float',
   redop: 'sum',
-  fabric: 'nvswitch',
+  // The textbook's ring: NVLink links rank to rank, drawn as the ring the book draws (on a
+  // switch it was a star, and the packets crossed the middle).
+  fabric: 'nvlink-ring',
   step: 0,
   speed: 1,
   hide: [],

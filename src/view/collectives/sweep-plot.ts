@@ -63,6 +63,26 @@ function colourOf(algorithm: string, data: SweepPlotData, spare: Map<string, str
   return c;
 }
 
+/** A #rrggbb colour moved `f` (0..1) of the way to `to` (#ffffff or #000000). */
+function mix(hex: string, to: 0 | 255, f: number): string {
+  const m = /^#([0-9a-f]{2})([0-9a-f]{2})([0-9a-f]{2})$/i.exec(hex);
+  if (!m) return hex;
+  const channel = (h: string) =>
+    Math.round(Number.parseInt(h, 16) * (1 - f) + to * f)
+      .toString(16)
+      .padStart(2, '0');
+  return `#${channel(m[1] as string)}${channel(m[2] as string)}${channel(m[3] as string)}`;
+}
+
+/**
+ * A series' colour: its algorithm's hue for the model curve, lighter for the closed form and
+ * darker for the measured dots, so the three series of one algorithm differ in colour as well
+ * as in dash and marker (six algorithms drew 18 series in six colours).
+ */
+export function kindColour(hue: string, kind: SeriesPlan['kind']): string {
+  return kind === 'closed-form' ? mix(hue, 255, 0.5) : kind === 'measured' ? mix(hue, 0, 0.3) : hue;
+}
+
 interface SeriesPlan {
   readonly label: string;
   readonly kind: 'measured' | 'priced' | 'closed-form';
@@ -139,7 +159,7 @@ function build(data: SweepPlotData): Built {
       }
       const label =
         curve.label ?? `${curve.kind === 'priced' ? 'model' : 'closed form'} ${algorithm}`;
-      series.push({ label, kind: curve.kind, colour, values });
+      series.push({ label, kind: curve.kind, colour: kindColour(colour, curve.kind), values });
     }
     if (algorithms.includes(algorithm)) {
       const values = new Map<number, number>();
@@ -150,7 +170,7 @@ function build(data: SweepPlotData): Built {
       points += values.size;
       const label = `measured ${algorithm}`;
       measuredLabels.push(label);
-      series.push({ label, kind: 'measured', colour, values });
+      series.push({ label, kind: 'measured', colour: kindColour(colour, 'measured'), values });
     }
   }
   const markers = markersOf(data.crossover);
@@ -166,6 +186,11 @@ function build(data: SweepPlotData): Built {
         ? [0.01, 100]
         : [1, 1e4];
   return { series, xs, markers, measuredLabels, points, x, y };
+}
+
+/** Each series' label and colour, in legend order (for tests: no two share a colour). */
+export function seriesColours(data: SweepPlotData): ReadonlyMap<string, string> {
+  return new Map(build(data).series.map((s) => [s.label, s.colour]));
 }
 
 /** A colour with alpha, from a CSS colour of the form rgb(r, g, b) (others are kept). */

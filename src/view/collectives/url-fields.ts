@@ -8,7 +8,7 @@ import { DTYPE_INFO, DTYPES, REDOPS } from '../../plans/dtype.ts';
 import { COLLECTIVES, type Collective } from '../../plans/plan.ts';
 import { ALGORITHMS } from '../../plans/registry.ts';
 import { bandwidthText, sizeText, timeText } from '../common/url-format.ts';
-import { fabricMisfit } from '../common/url-hash.ts';
+import { decimalNumber, fabricMisfit } from '../common/url-hash.ts';
 import { CONTROLS, type Control, VIEW_LIMITS, type ViewState } from './state.ts';
 
 /** The keys after preset, in the order they are read and written (ViewState's names). */
@@ -79,7 +79,8 @@ function wholeNumber(key: string, text: string, min: number, max: number): Read<
     : fail(`${key} '${text}' must be a whole number from ${min} to ${max}`);
 }
 
-const { minRanks, maxRanks, maxBytes, minSpeed, maxSpeed } = VIEW_LIMITS;
+const { minRanks, maxRanks, maxBytes, minSpeed, maxSpeed, maxAlpha, minBeta, maxBeta } =
+  VIEW_LIMITS;
 
 export const FIELDS: { readonly [K in FieldKey]: Field<K> } = {
   collective: { read: oneOf('collective', COLLECTIVES), write: String },
@@ -128,14 +129,20 @@ export const FIELDS: { readonly [K in FieldKey]: Field<K> } = {
       if (t.trim().startsWith('-')) {
         return fail(`alpha '${t}' must be a time >= 0: 500ns, 1.5us, 2ms or seconds (5e-6)`);
       }
-      return units('alpha', t, parseTime);
+      const read = units('alpha', t, parseTime);
+      return read.value !== undefined && read.value > maxAlpha
+        ? fail(`alpha '${t}' must be at most ${maxAlpha} s (a link's latency)`)
+        : read;
     },
     write: (v) => (v === undefined ? '' : timeText(v)),
   },
   beta: {
     read: (t) => {
       if (t === '') return ok(undefined);
-      return units('beta', t, parseBandwidth);
+      const read = units('beta', t, parseBandwidth);
+      return read.value !== undefined && (read.value < minBeta || read.value > maxBeta)
+        ? fail(`beta '${t}' must be from 1kB/s to 1e3TB/s (${minBeta} to ${maxBeta} B/s)`)
+        : read;
     },
     write: (v) => (v === undefined ? '' : bandwidthText(v)),
   },
@@ -150,8 +157,8 @@ export const FIELDS: { readonly [K in FieldKey]: Field<K> } = {
   },
   speed: {
     read: (t) => {
-      const value = Number(t);
-      return t.trim() !== '' && value >= minSpeed && value <= maxSpeed
+      const value = decimalNumber(t);
+      return value !== undefined && value >= minSpeed && value <= maxSpeed
         ? ok(value)
         : fail(`speed '${t}' must be a number of steps per second from ${minSpeed} to ${maxSpeed}`);
     },

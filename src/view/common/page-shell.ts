@@ -9,15 +9,19 @@
 // - the URL: parsed on start and on every hashchange the page did not cause, written back on
 //   every change, one alert naming the link's bad values (url-cycle.ts);
 // - the alert (alert.ts), the transport and its buttons and keys (transport.ts), resize;
-// - a load generation, so a slow load that a newer one overtook draws nothing.
+// - a load generation, so a slow load that a newer one overtook draws nothing;
+// - presenter mode (present=1 in the hash, the m key, the present button): the class
+//   `present` on <html>, whose CSS sizes scene and type for a 1024x768 projector read from the
+//   back of a room, and the control panel folded away (a click on its title opens it).
 //
-// The elements it binds have the same ids on every page: alert, play, reset, back, forward.
+// The elements it binds have the same ids on every page: alert, play, reset, back, forward,
+// present.
 import { acquireDevice, type GpuContext } from '../../gpu/device.ts';
 import { PipelineCache } from '../../gpu/pipelines.ts';
 import { browserProvider } from '../../gpu/provider.ts';
 import { GpuTimer } from '../../gpu/timer.ts';
 import { pageAlert } from './alert.ts';
-import { bindTransport, Transport } from './transport.ts';
+import { bindTransport, PRESENT_KEY, Transport } from './transport.ts';
 import { type UrlCodec, UrlCycle } from './url-cycle.ts';
 
 /** The element with `id` (the page's HTML has it). */
@@ -71,6 +75,8 @@ export interface PageParts<S extends SteppedState> {
   /** Animates step k (0-based) forward, or backward home. */
   readonly animate: (k: number, backward: boolean) => Promise<void>;
   readonly resize?: () => void;
+  /** The page's control panel (lil-gui), folded in presenter mode. */
+  readonly panel?: () => { open(open?: boolean): unknown } | undefined;
 }
 
 export class PageShell<S extends SteppedState> {
@@ -83,6 +89,8 @@ export class PageShell<S extends SteppedState> {
   readonly clearAlert: () => void;
   private readonly url: UrlCycle<S>;
   private generation = 0;
+  /** What the load of a link found past the parser's reach (a step past the scene's end). */
+  private notes: string[] = [];
 
   constructor(private readonly parts: PageParts<S>) {
     const alert = pageAlert(byId('alert'), () => this.gpu.standing);
@@ -121,19 +129,51 @@ export class PageShell<S extends SteppedState> {
 
   /** Writes the state shown into the URL hash. */
   writeUrl(): void {
-    this.url.write(this.state);
+    if (this.state !== undefined) this.url.write(this.state);
+  }
+
+  /** Whether presenter mode is on. */
+  get presenting(): boolean {
+    return this.url.present;
+  }
+
+  /** Presenter mode on or off: large type, the panel folded; the link says so (present=1). */
+  setPresent(on: boolean): void {
+    this.url.present = on;
+    document.documentElement.classList.toggle('present', on);
+    document.body.dataset.present = String(on);
+    document.getElementById('present')?.setAttribute('aria-pressed', String(on));
+    this.parts.panel?.()?.open(!on);
+    this.writeUrl();
+    // The stage's box changes with the type: draw again once the browser has laid it out.
+    requestAnimationFrame(() => this.parts.resize?.());
+  }
+
+  /**
+   * The state with its step at most `total`, the steps of the scene just built: the parser
+   * cannot know them, so a link's step past the end is shown at the end and said in the alert.
+   */
+  fitStep(state: S, total: number): S {
+    if (state.step <= total) return state;
+    this.notes.push(
+      `step ${state.step} is past the end of this scene (${total} steps); showing step ${total}`,
+    );
+    return { ...state, step: total };
   }
 
   /** Loads what the URL names; its junk gets one alert, shown after the load. */
   fromUrl(): void {
-    const { state, alert } = this.url.read(this.parts.previous?.());
+    const { state, alert, errors, present } = this.url.read(this.parts.previous?.());
+    if (present !== undefined) this.setPresent(present);
     this.parts.sync?.(state);
     if (alert !== undefined && this.parts.urlAlertFirst) {
       this.gpu.standing = undefined;
       this.showAlert(alert);
     }
+    this.notes = [];
     void this.parts.load(state).then(() => {
-      if (alert !== undefined) this.showAlert(alert);
+      const all = [...errors, ...this.notes];
+      if (all.length > 0) this.showAlert(this.parts.urlAlert(all));
     });
   }
 
@@ -162,12 +202,18 @@ export class PageShell<S extends SteppedState> {
   private async run(): Promise<void> {
     const { parts } = this;
     parts.mount?.();
-    bindTransport(this.transport, {
-      reset: byId('reset'),
-      back: byId('back'),
-      forward: byId('forward'),
-      play: byId('play'),
-    });
+    const togglePresent = () => this.setPresent(!this.presenting);
+    bindTransport(
+      this.transport,
+      {
+        reset: byId('reset'),
+        back: byId('back'),
+        forward: byId('forward'),
+        play: byId('play'),
+      },
+      { [PRESENT_KEY]: togglePresent },
+    );
+    document.getElementById('present')?.addEventListener('click', togglePresent);
     window.addEventListener('hashchange', () => {
       if (this.url.isForeign()) this.fromUrl();
     });

@@ -55,6 +55,7 @@ export class FabricScene {
   private cellsPerRank = 0;
   private cellSize = 0.1;
   private cellHeight = 0.1;
+  private stripWidth = 0.1;
   private readonly m = new Matrix4();
   private readonly c = new Color();
 
@@ -84,6 +85,7 @@ export class FabricScene {
     const spacing = nearestDistance(layout.ranks);
     const stripWidth = Math.min(0.9 * spacing, 1.6);
     this.cellSize = stripWidth / this.cellsPerRank;
+    this.stripWidth = stripWidth;
     const cellHeight = Math.min(0.35 * spacing, 0.25);
     this.cellHeight = cellHeight;
 
@@ -134,6 +136,12 @@ export class FabricScene {
       new MeshBasicMaterial(),
       Math.max(1, n * 4),
     );
+    // Colour every instance now: three builds the material's shader at the first render, and
+    // a mesh with no instance colours then keeps drawing its packets white (over the labels),
+    // whatever colour setPackets gives them later.
+    for (let i = 0; i < this.packets.instanceMatrix.count; i++) {
+      this.packets.setColorAt(i, this.c.setRGB(1, 1, 1));
+    }
     this.packets.count = 0;
     this.scene.add(this.packets);
     this.fit();
@@ -166,6 +174,7 @@ export class FabricScene {
       // More ops than the buffer holds (dense steps): grow it once.
       this.scene.remove(mesh);
       this.packets = new InstancedMesh(mesh.geometry, mesh.material, shown.length);
+      for (let i = 0; i < shown.length; i++) this.packets.setColorAt(i, this.c.setRGB(1, 1, 1));
       this.scene.add(this.packets);
       this.setPackets(packets, t);
       return;
@@ -191,10 +200,14 @@ export class FabricScene {
     const pts = [...(this.layout?.ranks ?? []), ...(this.layout?.hubs ?? [])];
     const xs = pts.map((p) => p.x);
     const ys = pts.map((p) => p.y);
-    // A margin of one rank spacing around the layout (which spans [-1, 1]).
-    const pad = Math.min(0.5, nearestDistance(this.layout?.ranks ?? []));
-    const [x0, x1] = [Math.min(...xs, 0) - pad, Math.max(...xs, 0) + pad];
-    const [y0, y1] = [Math.min(...ys, 0) - pad, Math.max(...ys, 0) + pad];
+    // A margin of one rank spacing around the layout (which spans [-1, 1]), and never less
+    // than half a strip across and room for a label line above and below it: a strip wider
+    // than the margin (few ranks, a narrow stage) was cut at the canvas' edge.
+    const spacing = Math.min(0.5, nearestDistance(this.layout?.ranks ?? []));
+    const padX = Math.max(spacing, this.stripWidth / 2 + 0.1);
+    const padY = Math.max(spacing, this.cellHeight * 3);
+    const [x0, x1] = [Math.min(...xs, 0) - padX, Math.max(...xs, 0) + padX];
+    const [y0, y1] = [Math.min(...ys, 0) - padY, Math.max(...ys, 0) + padY];
     // Keep the aspect: widen whichever side is short.
     const scale = Math.max((x1 - x0) / w, (y1 - y0) / h);
     const cx = (x0 + x1) / 2;

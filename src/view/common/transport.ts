@@ -59,6 +59,7 @@ export class Transport {
   stop(): void {
     this.playing = false;
     this.playButton.textContent = '▶ play';
+    this.playButton.setAttribute('aria-pressed', 'false');
   }
 
   reset(): void {
@@ -72,7 +73,10 @@ export class Transport {
       return;
     }
     this.playing = true;
-    this.playButton.textContent = '⏸ pause';
+    // U+23F8 (⏸) is missing from common system fonts and showed as nothing; two heavy bars
+    // (U+275A, in DejaVu and every emoji-less font set) read as pause everywhere.
+    this.playButton.textContent = '❚❚ pause';
+    this.playButton.setAttribute('aria-pressed', 'true');
     while (this.playing && this.host.current() < this.host.count()) {
       await this.forward();
       await new Promise((r) => setTimeout(r, 250 / Math.max(0.1, this.host.speed())));
@@ -101,9 +105,13 @@ export function flyPackets<P>(
   });
 }
 
+/** The key that toggles presenter mode (page-shell.ts); p is play, so m, for "mode". */
+export const PRESENT_KEY = 'm';
+
 /**
  * The transport's buttons and keys, the same on every page: space or → step, ← back, p play or
- * pause, r reset, f fullscreen (keys typed into a control are left to it).
+ * pause, r reset, f fullscreen, and the shell's `more` (m: presenter mode). Keys typed into a
+ * control are left to it, and a key with Ctrl, Alt or Meta is the browser's.
  */
 export function bindTransport(
   transport: Transport,
@@ -113,6 +121,7 @@ export function bindTransport(
     readonly forward: HTMLElement;
     readonly play: HTMLElement;
   },
+  more: Readonly<Record<string, () => void>> = {},
 ): void {
   buttons.reset.addEventListener('click', () => transport.reset());
   buttons.back.addEventListener('click', () => void transport.back());
@@ -120,7 +129,9 @@ export function bindTransport(
   buttons.play.addEventListener('click', () => void transport.togglePlay());
   document.addEventListener('keydown', (e) => {
     if (e.target instanceof HTMLInputElement || e.target instanceof HTMLSelectElement) return;
+    if (e.ctrlKey || e.altKey || e.metaKey) return;
     const actions: Record<string, () => void> = {
+      ...more,
       ' ': () => void transport.forward(),
       ArrowRight: () => void transport.forward(),
       ArrowLeft: () => void transport.back(),

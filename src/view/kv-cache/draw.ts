@@ -4,6 +4,7 @@
 // grid, a strip of every request of the run: waiting (hollow), running (filled), preempted this
 // iteration (hollow, crossed), finished (faded, ticked); requests yet to arrive are left out.
 import { chunkCss } from '../common/colours.ts';
+import { fitText, typeScale } from '../common/type-scale.ts';
 import type { KvFrame } from './frames.ts';
 import { phaseCounts, type RequestView } from './requests.ts';
 
@@ -26,9 +27,21 @@ const BG = '#0d1117';
 const FREE = '#21262d';
 const INK = '#f0f3f6';
 
-/** The strip's height for a canvas of height h: room for the chips and the legend line. */
-export function stripHeight(h: number): number {
-  return Math.round(Math.max(44, Math.min(96, h * 0.2)));
+/** The strip's height for a canvas of height h: room for the chips and the legend line
+ * (`scale`: the page's type scale, larger in presenter mode). */
+export function stripHeight(h: number, scale = 1): number {
+  return Math.round(Math.max(44 * scale, Math.min(96 * scale, h * 0.2 * scale)));
+}
+
+/** Where the strip's legend line was drawn (CSS px), for tests: it must lie inside the canvas. */
+export interface PoolDrawing {
+  readonly legend?: {
+    readonly text: string;
+    readonly x: number;
+    readonly width: number;
+    readonly px: number;
+    readonly canvasWidth: number;
+  };
 }
 
 export function drawPool(
@@ -37,7 +50,7 @@ export function drawPool(
   previous: KvFrame | undefined,
   blocks: number,
   requests?: readonly RequestView[],
-): void {
+): PoolDrawing {
   const dpr = window.devicePixelRatio || 1;
   const w = canvas.clientWidth || 640;
   const h = canvas.clientHeight || 360;
@@ -48,7 +61,8 @@ export function drawPool(
   g.setTransform(dpr, 0, 0, dpr, 0, 0);
   g.fillStyle = BG;
   g.fillRect(0, 0, w, h);
-  const band = requests && requests.length > 0 ? stripHeight(h) : 0;
+  const scale = typeScale();
+  const band = requests && requests.length > 0 ? stripHeight(h, scale) : 0;
   const gh = h - band;
   const { cols, rows } = gridShape(blocks, w / gh);
   const cell = Math.min(w / cols, gh / rows);
@@ -90,7 +104,8 @@ export function drawPool(
       cross(g, x, y, size);
     }
   }
-  if (band > 0 && requests) drawStrip(g, requests, 0, gh, w, band);
+  if (band > 0 && requests) return { legend: drawStrip(g, requests, 0, gh, w, band, scale) };
+  return {};
 }
 
 function cross(g: CanvasRenderingContext2D, x: number, y: number, size: number): void {
@@ -110,19 +125,27 @@ function drawStrip(
   y0: number,
   w: number,
   h: number,
-): void {
-  const legendPx = Math.max(11, Math.min(16, Math.floor(h * 0.26)));
+  scale: number,
+): NonNullable<PoolDrawing['legend']> {
+  const legendPx = Math.floor(Math.max(14 * scale, Math.min(20 * scale, h * 0.26)));
   const c = phaseCounts(requests);
   g.font = `${legendPx}px system-ui, sans-serif`;
   g.textAlign = 'left';
   g.textBaseline = 'top';
   g.fillStyle = INK;
-  g.fillText(
-    `requests: ${c.waiting + c.preempted} waiting (hollow), ${c.running} running (filled), ` +
-      `${c.finished} finished (faded), ${c.future} yet to arrive`,
-    x0 + 6,
-    y0 + 4,
+  // The long form where it fits, a shorter one on a narrow (projector) canvas: never cut.
+  const waiting = c.waiting + c.preempted;
+  const legend = fitText(
+    g,
+    [
+      `requests: ${waiting} waiting (hollow), ${c.running} running (filled), ` +
+        `${c.finished} finished (faded), ${c.future} yet to arrive`,
+      `requests: ${waiting} waiting, ${c.running} running, ${c.finished} done, ${c.future} to come`,
+      `${waiting} wait · ${c.running} run · ${c.finished} done · ${c.future} to come`,
+    ],
+    w - 12,
   );
+  g.fillText(legend.text, x0 + 6, y0 + 4, w - 12);
   const top = y0 + legendPx + 10;
   const n = requests.length;
   const slot = Math.min((w - 12) / n, h - (top - y0) - 4);
@@ -155,4 +178,5 @@ function drawStrip(
       g.fillText(r.phase === 'finished' ? '✓' : String(r.id), x + size / 2, y + size / 2);
     }
   });
+  return { text: legend.text, x: x0 + 6, width: legend.width, px: legendPx, canvasWidth: w };
 }

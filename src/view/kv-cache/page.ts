@@ -11,7 +11,7 @@ import { continuousBatchingGain } from '../../model/kv-cache.ts';
 import { formatSeconds } from '../../model/units.ts';
 import { byId as $, PageShell } from '../common/page-shell.ts';
 import { mountKvCharts } from './charts.ts';
-import { drawPool } from './draw.ts';
+import { drawPool, type PoolDrawing } from './draw.ts';
 import { frameCaption } from './frames.ts';
 import { requestViews } from './requests.ts';
 import { ASSUMED_MODEL, type KvProgress, type KvRun, runKv } from './run.ts';
@@ -81,7 +81,7 @@ export function mountKvCachePage(): void {
         if (current()) statusLine.textContent = text;
       });
       if (!current()) return;
-      shell.state = { ...next, step: Math.min(next.step, run.frames.length) };
+      shell.state = shell.fitStep(next, run.frames.length);
       shown = run;
       charts.update(run.frames, run.result.requests, next.blocks);
       renderResults();
@@ -111,10 +111,11 @@ export function mountKvCachePage(): void {
     }
   }
 
+  let drawing: PoolDrawing = {};
   function drawFrame(step: number): void {
     if (!shown) return;
     const frames = shown.frames;
-    drawPool(
+    drawing = drawPool(
       poolCanvas,
       frames[step - 1],
       frames[step - 2],
@@ -224,6 +225,7 @@ export function mountKvCachePage(): void {
     range('seed');
     range('speed', 0.1).name('speed (iterations/s)');
     return {
+      panel: gui,
       sync(s: KvState) {
         for (const [key, c] of controllers) {
           model[key] = s[key as keyof KvState];
@@ -249,6 +251,7 @@ export function mountKvCachePage(): void {
     },
     load,
     steps: () => shown?.frames.length ?? 0,
+    panel: () => gui?.panel,
     draw: drawFrame,
     // An iteration has no flight to show: a short pause so play reads as motion.
     animate: (_, backward) =>
@@ -275,6 +278,8 @@ export function mountKvCachePage(): void {
       /** The step (1-based) of the shown run's first preemption; 0 when none. */
       firstPreemption: () => (shown?.frames.findIndex((f) => f.preempted.length > 0) ?? -1) + 1,
       compare,
+      /** Where the pool's strip legend was last drawn (CSS px of the canvas). */
+      legend: () => drawing.legend,
       simulateDeviceLoss: () => shell.simulateDeviceLoss(),
     },
   });

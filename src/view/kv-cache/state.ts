@@ -4,7 +4,7 @@
 // and the key keeps its earlier value.
 //
 //   #preset=continuous-cv1&scheduler=static&cv=2
-import { readHashPairs } from '../common/url-hash.ts';
+import { decimalNumber, readHashPairs } from '../common/url-hash.ts';
 
 export type Scheduler = 'static' | 'continuous';
 
@@ -154,10 +154,9 @@ export interface ParsedKvState {
 
 function readNumber(key: NumberKey, text: string): number | string {
   const [min, max] = KV_LIMITS[key];
-  const v = Number(text);
   const whole = WHOLE.includes(key);
-  const shape = whole ? /^\s*\d+\s*$/.test(text) : text.trim() !== '' && Number.isFinite(v);
-  if (shape && v >= min && v <= max) return v;
+  const v = whole ? (/^\s*\d+\s*$/.test(text) ? Number(text) : undefined) : decimalNumber(text);
+  if (v !== undefined && v >= min && v <= max) return v;
   const what = whole ? 'a whole number' : 'a number';
   const cap = key === 'requests' || key.endsWith('Mean') || key === 'blocks' || key === 'maxBatch';
   return `${key} '${text}' must be ${what} from ${min} to ${max}${cap ? ' (capped so a CPU-emulated GPU finishes in seconds)' : ''}`;

@@ -4,6 +4,7 @@
 // not computed yet left hollow and partial sums hatched. Positions come from matrix.ts.
 import type { LayerInfo, Plan } from '../../plans/plan.ts';
 import { chunkCss } from '../common/colours.ts';
+import { typeScale } from '../common/type-scale.ts';
 import { matrixLayout, type StepFocus, tensorBlocks } from './matrix.ts';
 
 /** A rank's colour, the same in the matrices, the fabric's packets and the legend. */
@@ -42,8 +43,25 @@ function stripes(
   ctx.restore();
 }
 
-/** Draws `plan`'s matrices after `taken` steps on `canvas` (sized to its CSS box). */
-export function drawMatrices(canvas: HTMLCanvasElement, plan: Plan, focus: StepFocus): void {
+/** A label as drawn: its box in CSS px of the canvas, and its type size. */
+export interface DrawnLabel {
+  readonly text: string;
+  readonly x: number;
+  readonly y: number;
+  readonly w: number;
+  readonly h: number;
+  readonly px: number;
+}
+
+/**
+ * Draws `plan`'s matrices after `taken` steps on `canvas` (sized to its CSS box); returns the
+ * matrix labels' boxes (tests check that none meets another and that they stay readable).
+ */
+export function drawMatrices(
+  canvas: HTMLCanvasElement,
+  plan: Plan,
+  focus: StepFocus,
+): readonly DrawnLabel[] {
   const layer = plan.layer as LayerInfo;
   const dpr = Math.min(globalThis.devicePixelRatio ?? 1, 2);
   const cssW = canvas.clientWidth || 960;
@@ -51,12 +69,15 @@ export function drawMatrices(canvas: HTMLCanvasElement, plan: Plan, focus: StepF
   canvas.width = Math.round(cssW * dpr);
   canvas.height = Math.round(cssH * dpr);
   const ctx = canvas.getContext('2d');
-  if (!ctx) return;
+  if (!ctx) return [];
   ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
   ctx.fillStyle = BG;
   ctx.fillRect(0, 0, cssW, cssH);
 
-  const font = Math.max(13, Math.min(24, cssW / 42));
+  // 19 px at the least (24.7 px in presenter mode, whose type is 1.3 times larger): the 13 px
+  // of old were unreadable on a projector.
+  const font = Math.max(19, Math.min(26, cssW / 40)) * typeScale();
+  const labels: DrawnLabel[] = [];
   const layout = matrixLayout(layer);
   const pad = { x: font * 1.2, top: font * 2.4, bottom: font * 1.4 };
   const scale = Math.min(
@@ -128,8 +149,10 @@ export function drawMatrices(canvas: HTMLCanvasElement, plan: Plan, focus: StepF
     // matrices in a row); the caption gives the shapes.
     const full = `${p.tensor} ${rows}x${cols}`;
     const label = ctx.measureText(full).width > w + 8 ? p.tensor : full;
-    if (p.tensor === 'b1') ctx.fillText(label, x + w / 2, y + h + font * 0.8);
-    else ctx.fillText(label, x + w / 2, y - font * 0.9);
+    const ly = p.tensor === 'b1' ? y + h + font * 0.8 : y - font * 0.9;
+    ctx.fillText(label, x + w / 2, ly);
+    const lw = ctx.measureText(label).width;
+    labels.push({ text: label, x: x + w / 2 - lw / 2, y: ly - font / 2, w: lw, h: font, px: font });
     const note =
       status === 'pending'
         ? 'not yet'
@@ -150,4 +173,5 @@ export function drawMatrices(canvas: HTMLCanvasElement, plan: Plan, focus: StepF
       ctx.fillText(note, x + w / 2, ny);
     }
   }
+  return labels;
 }

@@ -84,58 +84,82 @@ export interface MatrixLayout {
 /**
  * The equation laid out left to right, true to shape (one unit an element) except that no side
  * is drawn thinner than `minShare` of the largest, so a 1-row X stays visible. Symbols sit in
- * gaps of `gap` x the largest side.
+ * gaps of `gap` x the largest side. Attention's ten matrices take two lines (the projections,
+ * then attention and the output projection): in one line they shrank to a strip whose labels
+ * ran into each other. The second line starts with its own arrow and leaves a label's room.
  */
 export function matrixLayout(layer: LayerInfo, minShare = 0.08, gap = 0.16): MatrixLayout {
   const largest = Math.max(...Object.values(layer.tensors).flat());
   const side = (x: number) => Math.max(x, minShare * largest);
   const g = gap * largest;
-  const row =
+  const lines: (readonly (readonly [string, string])[])[] =
     layer.layout === 'attention'
       ? [
-          ['X', '×'],
-          ['Wq', ' '],
-          ['Wk', ' '],
-          ['Wv', '→'],
-          ['Q', ' '],
-          ['K', ' '],
-          ['V', '→'],
-          ['A', '×'],
-          ['Wo', '='],
-          ['Y', ''],
+          [
+            ['X', '×'],
+            ['Wq', ' '],
+            ['Wk', ' '],
+            ['Wv', '→'],
+            ['Q', ' '],
+            ['K', ' '],
+            ['V', ''],
+          ],
+          [
+            ['→', ''],
+            ['A', '×'],
+            ['Wo', '='],
+            ['Y', ''],
+          ],
         ]
       : layer.layout === 'mlp'
         ? [
-            ['X', '×'],
-            ['W1', '→'],
-            ['H', '×'],
-            ['W2', '='],
-            ['Y', ''],
+            [
+              ['X', '×'],
+              ['W1', '→'],
+              ['H', '×'],
+              ['W2', '='],
+              ['Y', ''],
+            ],
           ]
         : [
-            ['X', '×'],
-            ['W', '='],
-            ['Y', ''],
+            [
+              ['X', '×'],
+              ['W', '='],
+              ['Y', ''],
+            ],
           ];
-  const sized = row.map(([t, sym]) => {
-    const [r, c] = layer.tensors[t as string] as readonly [number, number];
-    return { tensor: t as string, sym: sym as string, w: side(c), h: side(r) };
-  });
-  const height = Math.max(...sized.map((s) => s.h));
   const matrices: Placed[] = [];
   const symbols: MatrixLayout['symbols'][number][] = [];
-  let x = 0;
-  for (const s of sized) {
-    matrices.push({ tensor: s.tensor, x, y: (height - s.h) / 2, w: s.w, h: s.h });
-    x += s.w;
-    if (s.sym) {
-      symbols.push({ text: s.sym, x: x + g / 2, y: height / 2 });
+  let width = 0;
+  let top = 0;
+  for (const line of lines) {
+    const sized = line
+      .filter(([t]) => t !== '→')
+      .map(([t, sym]) => {
+        const [r, c] = layer.tensors[t] as readonly [number, number];
+        return { tensor: t, sym, w: side(c), h: side(r) };
+      });
+    const height = Math.max(...sized.map((m) => m.h));
+    let x = 0;
+    if (line[0]?.[0] === '→') {
+      symbols.push({ text: '→', x: g / 2, y: top + height / 2 });
       x += g;
     }
+    for (const m of sized) {
+      matrices.push({ tensor: m.tensor, x, y: top + (height - m.h) / 2, w: m.w, h: m.h });
+      x += m.w;
+      if (m.sym) {
+        symbols.push({ text: m.sym, x: x + g / 2, y: top + height / 2 });
+        x += g;
+      }
+    }
+    width = Math.max(width, x);
+    // The next line leaves room for its labels above it.
+    top += height + g * 3;
   }
+  let total = top - g * 3;
   // b1 (1 x n) sits under H, as wide as H, as the bias added before GeLU.
   const h = matrices.find((m) => m.tensor === 'H');
-  let total = height;
   if (h && layer.tensors.b1) {
     const bh = side(1);
     const y = h.y + h.h + g * 0.55;
@@ -143,7 +167,7 @@ export function matrixLayout(layer: LayerInfo, minShare = 0.08, gap = 0.16): Mat
     symbols.push({ text: '+', x: h.x - g * 0.25, y: y + bh / 2 });
     total = Math.max(total, y + bh);
   }
-  return { matrices, symbols, width: x, height: total };
+  return { matrices, symbols, width, height: total };
 }
 
 // ---------------------------------------------------------------------------------------------

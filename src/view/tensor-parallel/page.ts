@@ -21,7 +21,7 @@ import { FabricScene } from '../common/scene.ts';
 import { describeStep } from '../common/step-text.ts';
 import { flyPackets } from '../common/transport.ts';
 import { describeKernelStep, stepFocus } from './matrix.ts';
-import { drawMatrices, rankCss } from './matrix-draw.ts';
+import { type DrawnLabel, drawMatrices, rankCss } from './matrix-draw.ts';
 import * as panels from './panels.ts';
 import { runTpOnCpu, runTpOnGpu, type TpRun } from './run.ts';
 import { rooflinePoints } from './scaling.ts';
@@ -97,7 +97,7 @@ export function mountTensorParallelPage(): void {
       ).steps.map((s) => s.transfer_s);
       panels.renderTimes(timesTable, plan, measurement, transfer);
       panels.renderChecks(checksTable, run.checks);
-      shell.state = { ...next, step: Math.min(next.step, plan.steps.length) };
+      shell.state = shell.fitStep(next, plan.steps.length);
       shown = { state: shell.state, run, layout, fabric, scale };
       const wrong = run.checks.reduce((n, c) => n + c.wrong, 0);
       if (wrong > 0)
@@ -160,12 +160,13 @@ export function mountTensorParallelPage(): void {
     );
   }
 
+  let matrixLabels: readonly DrawnLabel[] = [];
   function drawStep(step: number): void {
     const scene = session.scene;
     if (!shown || !scene) return;
     const { run, scale } = shown;
     const total = run.plan.steps.length;
-    drawMatrices(matrices, run.plan, stepFocus(run.plan, step));
+    matrixLabels = drawMatrices(matrices, run.plan, stepFocus(run.plan, step));
     scene.setStrips(run.strips[step] ?? [], (v) => valueColour(v, scale));
     scene.setPackets([], 0);
     scene.render();
@@ -187,7 +188,9 @@ export function mountTensorParallelPage(): void {
       colour: chunkColour(op.src.rank),
     }));
     caption.textContent = `${backward ? 'undoing ' : ''}${captionOf(run.plan, k)}`;
-    drawMatrices(matrices, run.plan, stepFocus(run.plan, k + 1));
+    // The counter names the step the caption describes while it plays (it said the one before).
+    counter.textContent = `step ${k + 1} of ${run.plan.steps.length}`;
+    matrixLabels = drawMatrices(matrices, run.plan, stepFocus(run.plan, k + 1));
     await flyPackets(scene, packets, 700 / Math.max(0.1, shell.state.speed), backward);
   }
 
@@ -233,6 +236,7 @@ export function mountTensorParallelPage(): void {
         shell.writeUrl();
       });
     return {
+      panel,
       /** Shows `s` in the controls without loading; option lists follow the layout. */
       sync(s: TpState) {
         Object.assign(model, s);
@@ -302,6 +306,7 @@ export function mountTensorParallelPage(): void {
     mount: () => {
       gui = makeGui();
     },
+    panel: () => gui?.panel,
     ready,
     sync: (s) => gui.sync(s),
     load,
@@ -319,6 +324,8 @@ export function mountTensorParallelPage(): void {
     fleetlabTp: {
       checks: () => shown?.run.checks ?? [],
       measured: () => shown?.run.measured ?? false,
+      /** The matrix labels as last drawn (CSS px of the matrices canvas). */
+      matrixLabels: () => matrixLabels,
       simulateDeviceLoss: () => shell.simulateDeviceLoss(),
     },
   });

@@ -12,7 +12,7 @@ import { FABRIC_PRESETS } from '../../fabric/fabric-presets.ts';
 import { LAYOUTS, type Layout } from '../../plans/plan.ts';
 import { ALGORITHMS } from '../../plans/registry.ts';
 import { LAYOUT_COMMS, type TpComm, tensorParallel } from '../../plans/tensor-parallel.ts';
-import { fabricMisfit, readHashPairs } from '../common/url-hash.ts';
+import { decimalNumber, fabricMisfit, readHashPairs } from '../common/url-hash.ts';
 
 export interface TpState {
   /** A preset's name while the scene is still the preset's, else ''. */
@@ -274,8 +274,8 @@ const FIELDS: { readonly [K in Key]: Field<K> } = {
   },
   speed: {
     read: (text) => {
-      const v = Number(text);
-      return text.trim() !== '' && v >= minSpeed && v <= maxSpeed
+      const v = decimalNumber(text);
+      return v !== undefined && v >= minSpeed && v <= maxSpeed
         ? { value: v }
         : { error: `speed '${text}' must be steps per second from ${minSpeed} to ${maxSpeed}` };
     },
@@ -344,6 +344,35 @@ function resolve<K extends Key>(
 export function parseTpState(hash: string, previous?: TpState): ParsedTpState {
   const errors: string[] = [];
   const pairs = readHashPairs(hash, TP_URL_KEYS, errors);
+  const first: string[] = [];
+  const s = resolveAll(pairs, previous, first);
+  const why = layerProblem(s);
+  if (why === undefined) return { state: markTpPreset(s), errors: [...errors, ...first] };
+  // No rank count builds the shape the URL gives (attention with more heads than k holds):
+  // the shape goes as a whole, with one line saying why, and the other keys still apply.
+  const shape = SHAPE_KEYS.filter((k) => pairs.has(k))
+    .map((k) => `${k}=${pairs.get(k)}`)
+    .join('&');
+  for (const k of SHAPE_KEYS) pairs.delete(k);
+  const rest: string[] = [];
+  const t = resolveAll(pairs, previous, rest);
+  const kept = SHAPE_KEYS.map((k) => `${k}=${t[k]}`).join('&');
+  errors.push(
+    ...first.filter((e) => SHAPE_KEYS.some((k) => e.startsWith(`${k} '`))),
+    `the layer ${shape} builds on no rank count (${why}); keeping ${kept}`,
+    ...rest,
+  );
+  return { state: markTpPreset(t), errors };
+}
+
+/** The keys that give the layer's shape: together they may build on no rank count at all. */
+const SHAPE_KEYS = ['layout', 'm', 'k', 'n'] as const;
+
+function resolveAll(
+  pairs: ReadonlyMap<string, string>,
+  previous: TpState | undefined,
+  errors: string[],
+): TpState {
   let s = baseState(pairs.get('preset'), errors);
   for (const key of TP_FIELD_KEYS) {
     // A layout named in the URL brings its own collective, and a collective its algorithm,
@@ -353,7 +382,7 @@ export function parseTpState(hash: string, previous?: TpState): ParsedTpState {
       (key === 'algorithm' && (pairs.has('comm') || pairs.has('layout')));
     s = { ...s, [key]: resolve(key, pairs.get(key), s, previous, errors, quiet) };
   }
-  return { state: markTpPreset(s), errors };
+  return s;
 }
 
 const encode = (text: string) => encodeURIComponent(text);
