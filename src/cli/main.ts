@@ -13,6 +13,7 @@ import { OVERLAP_USAGE, PIPELINE_USAGE, ZERO_USAGE } from './model-training.ts';
 import { PLAN_USAGE, runPlan } from './plan.ts';
 import { runServe, SERVE_USAGE } from './serve.ts';
 import { runTp, TP_USAGE } from './tp.ts';
+import { DP_USAGE, PP_USAGE, runDp, runPp } from './train.ts';
 
 const USAGE = `usage: fleetlab <command> [options]
 commands:
@@ -21,8 +22,12 @@ commands:
   calibrate   measure the memory roofline, the step kernel (copy, reduce) and dispatch latency
   model       the textbook's closed-form time of a collective or a message; 'model kvcache':
               KV bytes; 'model pipeline | zero | overlap': the training models (no GPU)
+  dp          a data-parallel training step (gradient buckets under the backward pass, ZeRO
+              1-3) on the GPU: checked, measured, emulated with and without overlap
   plan        a plan as text (who sends which chunk to whom, wave by wave), its tasks, bytes,
               critical path and emulated time beside the closed form, at any size (no GPU)
+  pp          a pipeline-parallel training step (gpipe, 1f1b, interleaved): checked, its bubble
+              emulated beside (p-1)/(p-1+mV), the activations each stage holds
   serve       a seeded workload served by a small decoder on this GPU (paged KV cache,
               static or continuous batching): TTFT, TPOT, tokens/s, KV utilization
   tp          a tensor-parallel layer (column, row, MLP, attention) across simulated ranks:
@@ -57,7 +62,9 @@ const COMMANDS: Readonly<Record<string, Entry>> = {
       overlap: OVERLAP_USAGE,
     },
   },
+  dp: { usage: DP_USAGE, run: runDp },
   plan: { usage: PLAN_USAGE, run: runPlan },
+  pp: { usage: PP_USAGE, run: runPp },
   serve: { usage: SERVE_USAGE, run: runServe },
   tp: { usage: TP_USAGE, run: runTp },
 };
