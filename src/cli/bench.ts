@@ -140,7 +140,12 @@ export async function runBench(argv: string[], out: (line: string) => void): Pro
         const table = benchTable(Boolean(fabric));
         out(`# ${args.collective} ${algorithm}`);
         const group = fabric ? 9 : 7;
-        out(table.labels([[5, 'out-of-place'], [5 + group, 'in-place']]));
+        out(
+          table.labels([
+            [5, 'out-of-place'],
+            [5 + group, 'in-place'],
+          ]),
+        );
         for (const line of table.header()) out(line);
         for (const size of sweepSizes({
           minBytes: args.minBytes,
