@@ -152,7 +152,10 @@ describe('fleetlab bench', () => {
       ['bench', 'allreduce', '-e', '2G', '-g', '8'],
       "fleetlab: one rank's send buffer (536870912 float) is 2147483648 B, beyond this device's",
     ],
-    [['bench', 'allreduce', '--fabric', 'warp'], "fleetlab: --fabric 'warp' is not one of nvswitch"],
+    [
+      ['bench', 'allreduce', '--fabric', 'warp'],
+      "fleetlab: --fabric 'warp' is not one of nvswitch",
+    ],
     [
       ['bench', 'broadcast', '-g', '4', '-r', '4'],
       "fleetlab: --root '4' must be below --ranks 4 (0 to 3)",
