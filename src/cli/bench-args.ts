@@ -14,7 +14,7 @@ export const BENCH_SCHEMA = {
     "A collective run on this GPU across simulated ranks, as nccl-tests' table: every size " +
     'timed, checked against the CPU interpreter, and set beside the calibrated model of the ' +
     "executor; with --fabric, the same plan priced on that fabric ('emulated') and its closed " +
-    "form ('analytic'). 'fleetlab bench matmul --help' for the matmul kernels.",
+    "form ('analytic').",
   positionals: {
     synopsis: `<${COLLECTIVES.join('|')}>`,
     min: 1,
@@ -121,7 +121,7 @@ export const BENCH_SCHEMA = {
       meta: 'RATE',
     },
   },
-  notes: `fabric presets (--fabric):\n${FABRIC_PRESETS.map((p) => `  ${p.name.padEnd(12)}${p.title}`).join('\n')}`,
+  notes: `also:\n  fleetlab bench matmul [options]   the matmul kernels' GFLOP/s ('fleetlab bench matmul --help')\nfabric presets (--fabric):\n${FABRIC_PRESETS.map((p) => `  ${p.name.padEnd(12)}${p.title}`).join('\n')}`,
 } as const satisfies CommandSchema;
 
 export const BENCH_USAGE = usage(BENCH_SCHEMA);

@@ -34,4 +34,11 @@ describe('fleetlab serve options', () => {
     const b = parseServeArgs(['--requests', '5', '--rate', 'inf', '--cv', '2', '--ranks', '2']);
     expect(b.requests).toEqual(a.requests);
   });
+
+  it("takes --rate 0 as the page's 'all at once', the same as inf", () => {
+    const zero = parseServeArgs(['--requests', '4', '--rate', '0']);
+    expect(zero.workload.rate_per_s).toBe(Number.POSITIVE_INFINITY);
+    expect(zero.requests.every((r) => r.arrival_s === 0)).toBe(true);
+    expect(zero.requests).toEqual(parseServeArgs(['--requests', '4', '--rate', 'inf']).requests);
+  });
 });
