@@ -1,28 +1,130 @@
 // `fleetlab bench` options, as nccl-tests spells them, plus fleetlab's own (ranks, algorithms,
 // fabric, JSON, a bus bandwidth gate).
-import { parseArgs } from 'node:util';
+import { FABRIC_PRESETS } from '../fabric/fabric-presets.ts';
 import { MAX_RANKS } from '../plans/build.ts';
-import { type Dtype, isDtype, isRedOp, type RedOp } from '../plans/dtype.ts';
+import { DTYPES, type Dtype, REDOPS, type RedOp } from '../plans/dtype.ts';
 import { COLLECTIVES, type Collective } from '../plans/plan.ts';
 import { ALGORITHMS } from '../plans/registry.ts';
-import { parseBytes, parseNumber, UsageError } from './args.ts';
+import { UsageError } from './args.ts';
+import { type CommandSchema, parseCommand, usage } from './schema.ts';
 
-export const BENCH_USAGE = `usage: fleetlab bench <${COLLECTIVES.join('|')}> [options]
-  -b, --minbytes SIZE       smallest message (default 8K; K/M/G = 2^10..., KB/MB/GB = 1e3...)
-  -e, --maxbytes SIZE       largest message (default 8M)
-  -f, --stepfactor F        each size is the previous times F (default 2)
-  -n, --iters N             timed iterations per size (default 5)
-  -w, --warmup_iters N      untimed iterations first (default 1)
-  -c, --check 0|1           check every result against the CPU interpreter (default 1)
-  -d, --datatype T          float or int32 (default float)
-  -o, --op OP               sum, prod, max or min (default sum)
-  -r, --root R              root rank of broadcast and reduce (default 0)
-  -g, --ranks N             simulated ranks, 1 to ${MAX_RANKS} (default 8)
-      --algo A,B            algorithms, comma separated (default: all for the collective)
-      --fabric PRESET       add an emulated column: the plan priced on this fabric
-      --calibration FILE    fit the model to this 'fleetlab calibrate --json' output (default: measure now)
-      --json FILE           write nccl-tests' -J layout plus fleetlab's columns (- for stdout)
-      --min-busbw GBPS      fail (exit 1) when the average bus bandwidth is below this (GB/s)`;
+export const BENCH_SCHEMA = {
+  name: 'bench',
+  about:
+    "A collective run on this GPU across simulated ranks, as nccl-tests' table: every size " +
+    'timed, checked against the CPU interpreter, and set beside the calibrated model of the ' +
+    "executor; with --fabric, the same plan priced on that fabric ('emulated') and its closed " +
+    "form ('analytic').",
+  positionals: {
+    synopsis: `<${COLLECTIVES.join('|')}>`,
+    min: 1,
+    max: 1,
+    choices: COLLECTIVES,
+    unknown: (c: string) =>
+      `unknown collective '${c}' (have: ${COLLECTIVES.join(', ')}; or matmul)`,
+    missing: `bench takes one collective (${COLLECTIVES.join(', ')}), got 0`,
+    extra: (c: string) => `bench takes one collective, not '${c}' too`,
+  },
+  flags: {
+    minbytes: { kind: 'size', short: 'b', default: '8K', help: 'smallest message' },
+    maxbytes: { kind: 'size', short: 'e', default: '8M', help: 'largest message' },
+    stepfactor: {
+      kind: 'number',
+      short: 'f',
+      min: 1.01,
+      max: 1024,
+      default: '2',
+      help: 'each size is the previous times F',
+      meta: 'F',
+    },
+    iters: {
+      kind: 'count',
+      short: 'n',
+      min: 1,
+      max: 10_000,
+      default: '5',
+      help: 'timed iterations per size',
+    },
+    warmup_iters: {
+      kind: 'count',
+      short: 'w',
+      min: 0,
+      max: 10_000,
+      default: '1',
+      help: 'untimed iterations first',
+    },
+    check: {
+      kind: 'choice',
+      short: 'c',
+      choices: ['0', '1'],
+      default: '1',
+      help: 'check every result against the CPU interpreter',
+      meta: '0|1',
+    },
+    datatype: {
+      kind: 'choice',
+      short: 'd',
+      choices: DTYPES,
+      default: 'float',
+      help: 'element type',
+      meta: 'T',
+    },
+    op: {
+      kind: 'choice',
+      short: 'o',
+      choices: REDOPS,
+      default: 'sum',
+      help: 'reduction',
+      meta: 'OP',
+    },
+    root: {
+      kind: 'count',
+      short: 'r',
+      min: 0,
+      max: MAX_RANKS - 1,
+      default: '0',
+      help: 'root rank of broadcast and reduce (below --ranks)',
+      meta: 'R',
+    },
+    ranks: {
+      kind: 'count',
+      short: 'g',
+      min: 1,
+      max: MAX_RANKS,
+      default: '8',
+      help: 'simulated ranks',
+    },
+    algo: {
+      kind: 'text',
+      help: "algorithms, comma separated (default: all for the collective; 'fleetlab model --help' lists them)",
+      meta: 'A,B',
+    },
+    fabric: {
+      kind: 'choice',
+      choices: FABRIC_PRESETS.map((p) => p.name),
+      help: 'add the emulated and analytic columns: the plan priced on this fabric',
+      meta: 'PRESET',
+    },
+    calibration: {
+      kind: 'text',
+      help: "fit the model to this 'fleetlab calibrate --json' output (default: calibrate here, now)",
+      meta: 'FILE',
+    },
+    json: {
+      kind: 'text',
+      help: "write nccl-tests' -J layout plus fleetlab's columns (- for stdout)",
+      meta: 'FILE',
+    },
+    'min-busbw': {
+      kind: 'rate',
+      help: 'fail (exit 1) when the average bus bandwidth is below this',
+      meta: 'RATE',
+    },
+  },
+  notes: `also:\n  fleetlab bench matmul [options]   the matmul kernels' GFLOP/s ('fleetlab bench matmul --help')\nfabric presets (--fabric):\n${FABRIC_PRESETS.map((p) => `  ${p.name.padEnd(12)}${p.title}`).join('\n')}`,
+} as const satisfies CommandSchema;
+
+export const BENCH_USAGE = usage(BENCH_SCHEMA);
 
 export interface BenchArgs {
   readonly collective: Collective;
@@ -44,46 +146,10 @@ export interface BenchArgs {
   readonly minBusBw?: number;
 }
 
-function wholeNumber(option: string, text: string, min: number, max: number): number {
-  const n = parseNumber(option, text, min, max);
-  if (!Number.isInteger(n))
-    throw new UsageError(`${option} '${text}' must be a whole number from ${min} to ${max}`);
-  return n;
-}
-
 export function parseBenchArgs(args: string[]): BenchArgs {
-  const { values, positionals } = parseArgs({
-    args,
-    strict: true,
-    allowPositionals: true,
-    options: {
-      minbytes: { type: 'string', short: 'b', default: '8K' },
-      maxbytes: { type: 'string', short: 'e', default: '8M' },
-      stepfactor: { type: 'string', short: 'f', default: '2' },
-      iters: { type: 'string', short: 'n', default: '5' },
-      warmup_iters: { type: 'string', short: 'w', default: '1' },
-      check: { type: 'string', short: 'c', default: '1' },
-      datatype: { type: 'string', short: 'd', default: 'float' },
-      op: { type: 'string', short: 'o', default: 'sum' },
-      root: { type: 'string', short: 'r', default: '0' },
-      ranks: { type: 'string', short: 'g', default: '8' },
-      algo: { type: 'string' },
-      fabric: { type: 'string' },
-      json: { type: 'string' },
-      calibration: { type: 'string' },
-      'min-busbw': { type: 'string' },
-    },
-  });
-  if (positionals.length !== 1) {
-    throw new UsageError(
-      `bench takes one collective (${COLLECTIVES.join(', ')}), got ${positionals.length}`,
-    );
-  }
-  const collective = positionals[0] as string;
-  if (!(COLLECTIVES as readonly string[]).includes(collective)) {
-    throw new UsageError(`unknown collective '${collective}' (have: ${COLLECTIVES.join(', ')})`);
-  }
-  const known = Object.keys(ALGORITHMS[collective as Collective]);
+  const { values, positionals } = parseCommand(BENCH_SCHEMA, args);
+  const collective = positionals[0] as Collective;
+  const known = Object.keys(ALGORITHMS[collective]);
   const algorithms =
     values.algo === undefined ? known : values.algo.split(',').map((a) => a.trim());
   for (const a of algorithms) {
@@ -94,37 +160,30 @@ export function parseBenchArgs(args: string[]): BenchArgs {
     }
   }
   if (algorithms.length === 0) throw new UsageError(`no algorithm for ${collective} yet`);
-  const minBytes = parseBytes('--minbytes', values.minbytes);
-  const maxBytes = parseBytes('--maxbytes', values.maxbytes);
+  const { minbytes: minBytes, maxbytes: maxBytes, ranks } = values;
   if (maxBytes < minBytes)
     throw new UsageError(`--maxbytes ${maxBytes} B is below --minbytes ${minBytes} B`);
-  const ranks = wholeNumber('--ranks', values.ranks, 1, MAX_RANKS);
-  const datatype = values.datatype;
-  if (!isDtype(datatype))
-    throw new UsageError(`--datatype '${datatype}' is not one of float, int32`);
-  const op = values.op;
-  if (!isRedOp(op)) throw new UsageError(`--op '${op}' is not one of sum, prod, max, min`);
-  const check = values.check;
-  if (check !== '0' && check !== '1') throw new UsageError(`--check '${check}' must be 0 or 1`);
-  const minBusBw = values['min-busbw'];
+  if (values.root >= ranks) {
+    throw new UsageError(
+      `--root '${values.root}' must be below --ranks ${ranks} (0 to ${ranks - 1})`,
+    );
+  }
   return {
-    collective: collective as Collective,
+    collective,
     algorithms,
     minBytes,
     maxBytes,
-    stepFactor: parseNumber('--stepfactor', values.stepfactor, 1.01, 1024),
-    iters: wholeNumber('--iters', values.iters, 1, 10_000),
-    warmup: wholeNumber('--warmup_iters', values.warmup_iters, 0, 10_000),
-    check: check === '1',
-    dtype: datatype,
-    redop: op,
-    root: wholeNumber('--root', values.root, 0, ranks - 1),
+    stepFactor: values.stepfactor,
+    iters: values.iters,
+    warmup: values.warmup_iters,
+    check: values.check === '1',
+    dtype: values.datatype,
+    redop: values.op,
+    root: values.root,
     ranks,
     ...(values.fabric === undefined ? {} : { fabric: values.fabric }),
     ...(values.json === undefined ? {} : { json: values.json }),
     ...(values.calibration === undefined ? {} : { calibration: values.calibration }),
-    ...(minBusBw === undefined
-      ? {}
-      : { minBusBw: parseNumber('--min-busbw', minBusBw, 0, 1e6) * 1e9 }),
+    ...(values['min-busbw'] === undefined ? {} : { minBusBw: values['min-busbw'] }),
   };
 }

@@ -3,7 +3,6 @@
 // (copyBufferToBuffer bandwidth x the matmul's arithmetic intensity), each result checked
 // against the CPU oracle within its derived tolerance.
 import { writeFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 import { measureCopyBuffer } from '../exec/calibration/microbench.ts';
 import { type FmaPeak, MatmulRecorder, measureFmaPeak } from '../exec/kernels/matmul.ts';
 import { median } from '../exec/measure/median.ts';
@@ -24,15 +23,36 @@ import {
 import { formatBandwidth } from '../model/units.ts';
 import { UsageError } from './args.ts';
 import { cliContext } from './node-context.ts';
+import { type CommandSchema, parseCommand, usage } from './schema.ts';
 import { Table } from './table.ts';
 
-export const BENCH_MATMUL_USAGE = `usage: fleetlab bench matmul [options]
-  f32 C = A x B (A: M x K, B: K x N) with the naive and the tiled kernel; GFLOP/s = 2MNK / median
-  GPU time, beside the measured FMA peak and the copyBufferToBuffer memory roofline.
-      --sizes LIST          comma-separated: N for N x N x N, or MxKxN (default 128,256,512;
-                            on SwiftShader 1024 takes about a minute, most of it the naive kernel)
-      --check 0|1           check each result against the CPU within 2 gamma_K sum|a b| (default 1)
-      --json FILE           also write the figures as JSON (- for stdout)`;
+export const BENCH_MATMUL_SCHEMA = {
+  name: 'bench matmul',
+  about:
+    'f32 C = A x B (A: M x K, B: K x N) with the naive and the tiled kernel; GFLOP/s = 2MNK / ' +
+    'median GPU time, beside the measured FMA peak and the copyBufferToBuffer memory roofline.',
+  flags: {
+    sizes: {
+      kind: 'text',
+      default: '128,256,512',
+      help:
+        'comma-separated shapes: N for N x N x N, or MxKxN, each dimension 1 to 65536 (on ' +
+        'SwiftShader 1024 takes about a minute, most of it the naive kernel)',
+      meta: 'LIST',
+    },
+    check: {
+      kind: 'choice',
+      short: 'c',
+      choices: ['0', '1'],
+      default: '1',
+      help: 'check each result against the CPU within 2 gamma_K sum|a b|',
+      meta: '0|1',
+    },
+    json: { kind: 'text', help: 'also write the figures as JSON (- for stdout)', meta: 'FILE' },
+  },
+} as const satisfies CommandSchema;
+
+export const BENCH_MATMUL_USAGE = usage(BENCH_MATMUL_SCHEMA);
 
 /** Largest dimension accepted (any larger matrix would exceed 2^32 elements or the buffer limit). */
 const MAX_DIM = 65536;
@@ -70,20 +90,7 @@ export function parseShapes(text: string): MatmulShape[] {
 }
 
 export function parseBenchMatmulArgs(args: string[]): BenchMatmulArgs {
-  const { values, positionals } = parseArgs({
-    args,
-    strict: true,
-    allowPositionals: true,
-    options: {
-      sizes: { type: 'string', default: '128,256,512' },
-      check: { type: 'string', short: 'c', default: '1' },
-      json: { type: 'string' },
-    },
-  });
-  if (positionals.length > 0)
-    throw new UsageError(`bench matmul takes no positional '${positionals[0]}'`);
-  if (values.check !== '0' && values.check !== '1')
-    throw new UsageError(`--check '${values.check}' must be 0 or 1`);
+  const { values } = parseCommand(BENCH_MATMUL_SCHEMA, args);
   return {
     shapes: parseShapes(values.sizes),
     check: values.check === '1',

@@ -11,9 +11,10 @@ import { nodeShaders } from '../gpu/shaders-node.ts';
 import { detectTimestampRegime, GpuTimer } from '../gpu/timer.ts';
 import { fitLocalCalibration, type LocalCalibration } from '../model/calibration.ts';
 import { describeExecutorModel, localExecutorModel } from '../model/executor-model.ts';
+import { formatBandwidth, formatSeconds } from '../model/units.ts';
 import { builderFor } from '../plans/registry.ts';
-import { type BenchArgs, BENCH_USAGE as COLLECTIVE_USAGE, parseBenchArgs } from './bench-args.ts';
-import { BENCH_MATMUL_USAGE, runBenchMatmul } from './bench-matmul.ts';
+import { type BenchArgs, parseBenchArgs } from './bench-args.ts';
+import { runBenchMatmul } from './bench-matmul.ts';
 import {
   type BenchResult,
   type BenchSetup,
@@ -24,18 +25,26 @@ import {
 import { cliContext } from './node-context.ts';
 import { Table } from './table.ts';
 
-export const BENCH_USAGE = `${COLLECTIVE_USAGE}\n${BENCH_MATMUL_USAGE}`;
+export { BENCH_USAGE } from './bench-args.ts';
 
 /** The calibration the model is fitted from: --calibration FILE, or measured now. */
-async function modelCalibration(ctx: GpuContext, args: BenchArgs): Promise<Calibration> {
+async function modelCalibration(
+  ctx: GpuContext,
+  args: BenchArgs,
+): Promise<{ calibration: Calibration; source: string }> {
   if (args.calibration !== undefined) {
-    return JSON.parse(readFileSync(args.calibration, 'utf8')) as Calibration;
+    const calibration = JSON.parse(readFileSync(args.calibration, 'utf8')) as Calibration;
+    const on = calibration.adapter ? ` (measured on ${describeAdapter(calibration.adapter)})` : '';
+    return { calibration, source: `from ${args.calibration}${on}, not measured here` };
   }
   // Span the chunk sizes the plans' ops will move, from a step's smallest op to a whole
   // message, over at least 4 sizes so the fit has a slope to find.
   const minBytes = Math.max(4096, Math.floor(args.minBytes / args.ranks));
   const maxBytes = Math.max(minBytes * 64, Math.min(args.maxBytes, 64 * 2 ** 20));
-  return calibrate(ctx, nodeShaders, { minBytes, maxBytes, stepFactor: 4 });
+  return {
+    calibration: await calibrate(ctx, nodeShaders, { minBytes, maxBytes, stepFactor: 4 }),
+    source: `measured here, now, on this GPU (${minBytes} B to ${maxBytes} B, steps of 4x, and plans through the executor)`,
+  };
 }
 
 /** Checks the largest size fits the device before any GPU work: the executor names the limit. */
@@ -76,7 +85,7 @@ export async function runBench(argv: string[], out: (line: string) => void): Pro
   try {
     checkFits(ctx, args);
     const regime = await detectTimestampRegime(ctx);
-    const calibration = await modelCalibration(ctx, args);
+    const { calibration, source } = await modelCalibration(ctx, args);
     // Never a throw: a calibration too noisy to fit leaves the model columns saying why.
     const model = localExecutorModel(calibration);
     // Each emulated device reduces as fast as this GPU's reduce kernel does (the preset's own
@@ -92,14 +101,27 @@ export async function runBench(argv: string[], out: (line: string) => void): Pro
     );
     out(`# adapter     ${describeAdapter(ctx.adapter)}`);
     out(`# timestamps  ${regime.note}`);
+    out(`# calibration ${source}`);
     out(`# model       ${describeExecutorModel(model)}`);
-    if (fabric)
-      out(
-        `# emulated    ${fabric.name}: ${fabric.title}; analytic = closed form on its bottleneck link`,
-      );
     out(
-      `# iters ${args.iters}, warmup ${args.warmup}, check ${args.check ? 1 : 0}; time = mean GPU time of one call (as nccl-tests); err = (model - median time) / median time`,
+      `# time        mean GPU time of one call over ${args.iters} iters (as nccl-tests), warmup ${args.warmup}, check ${args.check ? 1 : 0}`,
     );
+    out(
+      '# median      median GPU time of one call: what model and err compare with (robust to the odd slow iteration)',
+    );
+    out('# err         (model - median) / median');
+    if (fabric && emulatedFabric) {
+      const reduce =
+        model.available && model.coefficients.reduce_s_per_B > 0
+          ? `this GPU's reduce kernel, ${formatBandwidth(1 / model.coefficients.reduce_s_per_B)}`
+          : `the preset's own rate (this GPU's could not be fitted)`;
+      out(
+        `# emulated    ${args.ranks} devices as fast as this GPU, reducing at ${reduce}, the plan's transfers priced on ${fabric.name} (${fabric.title}) by the event-driven pricer`,
+      );
+      out(
+        `# analytic    the closed form of the algorithm on ${fabric.name}'s bottleneck link: alpha ${formatSeconds(fabric.link.alpha_s)}, beta ${formatBandwidth(fabric.link.beta_Bps)} (no kernel time)`,
+      );
+    }
     out('#');
     const timer = new GpuTimer(ctx);
     const setup: BenchSetup = {
@@ -117,7 +139,13 @@ export async function runBench(argv: string[], out: (line: string) => void): Pro
       for (const algorithm of args.algorithms) {
         const table = benchTable(Boolean(fabric));
         out(`# ${args.collective} ${algorithm}`);
-        out(`#${' '.repeat(44)}out-of-place${' '.repeat(fabric ? 60 : 40)}in-place`);
+        const group = fabric ? 9 : 7;
+        out(
+          table.labels([
+            [5, 'out-of-place'],
+            [5 + group, 'in-place'],
+          ]),
+        );
         for (const line of table.header()) out(line);
         for (const size of sweepSizes({
           minBytes: args.minBytes,
@@ -150,7 +178,7 @@ export async function runBench(argv: string[], out: (line: string) => void): Pro
       .filter(Number.isFinite);
     const avgBusBw = busbws.reduce((a, b) => a + b, 0) / Math.max(1, busbws.length);
     out(`# Out of bounds values : ${wrongTotal} ${wrongTotal === 0 ? 'OK' : 'FAILED'}`);
-    out(`# Avg bus bandwidth    : ${avgBusBw.toFixed(6)}`);
+    out(`# Avg bus bandwidth    : ${avgBusBw.toFixed(6)} GB/s`);
     out(
       `# Model error          : ${model.available ? modelErrorSummary(results) : describeExecutorModel(model)}`,
     );
@@ -198,6 +226,7 @@ function benchTable(withFabric: boolean): Table {
     { title: 'algbw', unit: '(GB/s)', width: 7 },
     { title: 'busbw', unit: '(GB/s)', width: 7 },
     { title: '#wrong', unit: '', width: 6 },
+    { title: 'median', unit: '(us)' },
     { title: 'model', unit: '(us)' },
     { title: 'err', unit: '(%)', width: 6 },
     ...(withFabric
@@ -224,6 +253,7 @@ function cells(p: PlacementResult, checked: boolean, withFabric: boolean): strin
     fixed(p.alg_bw, 3),
     fixed(p.bus_bw, 3),
     checked ? String(p.nwrong) : 'N/A',
+    fixed(p.median_time, 2),
     fixed(p.model.time, 2),
     fixed(100 * p.model_error, 1),
     ...(withFabric

@@ -3,7 +3,6 @@
 // the executor model fitted from it (or why none could be), and, with --json, the figures the
 // cost model is calibrated from.
 import { writeFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 import {
   type CalibrationRow,
   calibrate,
@@ -15,18 +14,52 @@ import { LimitError } from '../gpu/errors.ts';
 import { nodeShaders } from '../gpu/shaders-node.ts';
 import { describeExecutorModel, localExecutorModel } from '../model/executor-model.ts';
 import { formatSeconds } from '../model/units.ts';
-import { parseBytes, parseNumber, UsageError } from './args.ts';
+import { UsageError } from './args.ts';
 import { cliContext } from './node-context.ts';
+import { type CommandSchema, parseCommand, usage } from './schema.ts';
 import { Table } from './table.ts';
 
-export const CALIBRATE_USAGE = `usage: fleetlab calibrate [options]
-  -b, --min-bytes SIZE          smallest buffer (default 4K; K/M/G = 2^10..., KB/MB/GB = 1e3...)
-  -e, --max-bytes SIZE          largest buffer (default 64M)
-  -f, --step-factor F           each size is the previous times F (default 2)
-      --workgroup-size N        step kernel workgroup size (default ${DEFAULT_KERNEL_CONFIG.workgroupSize})
-      --lanes-per-invocation N  lanes each invocation handles (default ${DEFAULT_KERNEL_CONFIG.lanesPerInvocation})
-      --no-robustness           switch off Dawn's bounds clamping (Node only; browsers keep it)
-      --json FILE               also write the figures as JSON (- for stdout)`;
+export const CALIBRATE_SCHEMA = {
+  name: 'calibrate',
+  about:
+    'The memory roofline (copyBufferToBuffer), the step kernel (copy, reduce) against it and the ' +
+    'cost of a dispatch on this GPU, then real plans through the executor: the executor model ' +
+    "'fleetlab bench' prices plans with is fitted from these figures.",
+  flags: {
+    'min-bytes': { kind: 'size', short: 'b', min: 16, default: '4K', help: 'smallest buffer' },
+    'max-bytes': { kind: 'size', short: 'e', default: '64M', help: 'largest buffer' },
+    'step-factor': {
+      kind: 'number',
+      short: 'f',
+      min: 1.01,
+      max: 1024,
+      default: '2',
+      help: 'each size is the previous times F',
+      meta: 'F',
+    },
+    'workgroup-size': {
+      kind: 'count',
+      min: 1,
+      max: 1024,
+      default: String(DEFAULT_KERNEL_CONFIG.workgroupSize),
+      help: 'step kernel workgroup size, a power of two',
+    },
+    'lanes-per-invocation': {
+      kind: 'count',
+      min: 1,
+      max: 256,
+      default: String(DEFAULT_KERNEL_CONFIG.lanesPerInvocation),
+      help: 'lanes each invocation handles',
+    },
+    'no-robustness': {
+      kind: 'flag',
+      help: "switch off Dawn's bounds clamping (Node only; browsers keep it)",
+    },
+    json: { kind: 'text', help: 'also write the figures as JSON (- for stdout)', meta: 'FILE' },
+  },
+} as const satisfies CommandSchema;
+
+export const CALIBRATE_USAGE = usage(CALIBRATE_SCHEMA);
 
 export interface CalibrateOptions {
   readonly sweep: SweepOptions;
@@ -36,41 +69,22 @@ export interface CalibrateOptions {
 }
 
 export function parseCalibrateArgs(args: string[]): CalibrateOptions {
-  const { values } = parseArgs({
-    args,
-    strict: true,
-    allowPositionals: false,
-    options: {
-      'min-bytes': { type: 'string', short: 'b', default: '4K' },
-      'max-bytes': { type: 'string', short: 'e', default: '64M' },
-      'step-factor': { type: 'string', short: 'f', default: '2' },
-      'workgroup-size': { type: 'string', default: String(DEFAULT_KERNEL_CONFIG.workgroupSize) },
-      'lanes-per-invocation': {
-        type: 'string',
-        default: String(DEFAULT_KERNEL_CONFIG.lanesPerInvocation),
-      },
-      'no-robustness': { type: 'boolean', default: false },
-      json: { type: 'string' },
-    },
-  });
-  const minBytes = parseBytes('--min-bytes', values['min-bytes']);
-  const maxBytes = parseBytes('--max-bytes', values['max-bytes']);
-  if (minBytes < 16)
-    throw new UsageError(`--min-bytes ${minBytes} B is below the smallest size, 16 B`);
+  const { values } = parseCommand(CALIBRATE_SCHEMA, args);
+  const { 'min-bytes': minBytes, 'max-bytes': maxBytes } = values;
   if (maxBytes < minBytes) {
     throw new UsageError(`--max-bytes ${maxBytes} B is below --min-bytes ${minBytes} B`);
   }
-  const stepFactor = parseNumber('--step-factor', values['step-factor'], 1.01, 1024);
-  const workgroupSize = parseNumber('--workgroup-size', values['workgroup-size'], 1, 1024);
+  const workgroupSize = values['workgroup-size'];
   if (!Number.isInteger(Math.log2(workgroupSize))) {
     throw new UsageError(`--workgroup-size ${workgroupSize} must be a power of two`);
   }
-  const lanes = parseNumber('--lanes-per-invocation', values['lanes-per-invocation'], 1, 256);
-  if (!Number.isInteger(lanes))
-    throw new UsageError(`--lanes-per-invocation ${lanes} must be a whole number`);
   return {
-    sweep: { minBytes, maxBytes, stepFactor },
-    config: { workgroupSize, lanesPerInvocation: lanes, vectorize: true },
+    sweep: { minBytes, maxBytes, stepFactor: values['step-factor'] },
+    config: {
+      workgroupSize,
+      lanesPerInvocation: values['lanes-per-invocation'],
+      vectorize: true,
+    },
     robustness: !values['no-robustness'],
     ...(values.json === undefined ? {} : { json: values.json }),
   };

@@ -1,10 +1,14 @@
 // The `fleetlab` command. Exit codes: 0 done, 1 the GPU or the run failed, 2 bad usage (one
 // line on stderr naming the value and the limit).
+import { readFileSync } from 'node:fs';
 import { LimitError, NoAdapterError } from '../gpu/errors.ts';
 import { UsageError } from './args.ts';
 import { BENCH_USAGE, runBench } from './bench.ts';
+import { BENCH_MATMUL_USAGE } from './bench-matmul.ts';
 import { CALIBRATE_USAGE, runCalibrate } from './calibrate.ts';
+import { COUNT_FORMS, RATE_FORMS, SIZE_FORMS, TIME_FORMS } from './grammar.ts';
 import { MODEL_USAGE, runModel } from './model.ts';
+import { KVCACHE_USAGE } from './model-kvcache.ts';
 import { PLAN_USAGE, runPlan } from './plan.ts';
 import { runServe, SERVE_USAGE } from './serve.ts';
 import { runTp, TP_USAGE } from './tp.ts';
@@ -20,51 +24,85 @@ commands:
               critical path and emulated time beside the closed form, at any size (no GPU)
   serve       a seeded workload served by a small decoder on this GPU (paged KV cache,
               static or continuous batching): TTFT, TPOT, tokens/s, KV utilization
-  tp          a tensor-parallel layer (column, row, MLP) across simulated ranks: checked,
-              timed (measured, emulated, analytic) and, with --sweep, the Fleet Law's eta
-  help        this text; 'fleetlab help calibrate' for a command's options`;
+  tp          a tensor-parallel layer (column, row, MLP, attention) across simulated ranks:
+              checked, timed (measured, emulated, analytic) and, with --sweep, the Fleet Law's eta
+  help        this text; 'fleetlab help bench' or 'fleetlab bench --help' for a command's options
+  --version   fleetlab's version
+values: sizes ${SIZE_FORMS}; times ${TIME_FORMS};
+  rates ${RATE_FORMS}; counts ${COUNT_FORMS}.
+  A time or a rate needs its unit ('--alpha 1.5' is refused: 1.5s or 1.5us?).
+exit status: 0 done, 1 the GPU or the run failed, 2 bad usage (one line on stderr).`;
 
 /** A command writes lines to `out` and resolves with its exit code (anything else: 0). */
 type Run = (args: string[], out: (line: string) => void) => Promise<unknown>;
 
-const COMMANDS: Readonly<Record<string, { usage: string; run: Run }>> = {
-  bench: { usage: BENCH_USAGE, run: runBench },
+interface Entry {
+  readonly usage: string;
+  readonly run: Run;
+  /** Subcommands, the first argument after the command ('bench matmul'), by their help. */
+  readonly subcommands?: Readonly<Record<string, string>>;
+}
+
+const COMMANDS: Readonly<Record<string, Entry>> = {
+  bench: { usage: BENCH_USAGE, run: runBench, subcommands: { matmul: BENCH_MATMUL_USAGE } },
   calibrate: { usage: CALIBRATE_USAGE, run: runCalibrate },
-  model: { usage: MODEL_USAGE, run: runModel },
+  model: { usage: MODEL_USAGE, run: runModel, subcommands: { kvcache: KVCACHE_USAGE } },
   plan: { usage: PLAN_USAGE, run: runPlan },
   serve: { usage: SERVE_USAGE, run: runServe },
   tp: { usage: TP_USAGE, run: runTp },
 };
 
+/** The help of `command` and, when the first of `rest` is one of its subcommands, of that. */
+function helpOf(entry: Entry, rest: readonly string[]): string {
+  const sub = rest.find((a) => !a.startsWith('-'));
+  return (sub !== undefined && entry.subcommands?.[sub]) || entry.usage;
+}
+
+/** package.json's version, read when asked (the CLI runs from the source tree). */
+function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8'));
+  return `fleetlab ${String(pkg.version)}`;
+}
+
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   const out = (line: string) => process.stdout.write(`${line}\n`);
   try {
-    if (command === undefined || command === 'help' || command === '--help' || command === '-h') {
-      const topic = rest[0] === undefined ? undefined : COMMANDS[rest[0]];
-      out(topic ? topic.usage : USAGE);
+    if (command === undefined) {
+      // No command is a usage error: the help goes to stderr, and the exit status says so.
+      process.stderr.write(`${USAGE}\n`);
+      return 2;
+    }
+    if (command === '--version' || command === '-V') {
+      out(version());
       return 0;
     }
-    const entry = COMMANDS[command];
+    if (command === 'help' || command === '--help' || command === '-h') {
+      const topic = rest[0] === undefined ? undefined : COMMANDS[rest[0]];
+      if (rest[0] !== undefined && !topic) {
+        throw new UsageError(
+          `no help on '${rest[0]}' (commands: ${Object.keys(COMMANDS).join(', ')})`,
+        );
+      }
+      out(topic ? helpOf(topic, rest.slice(1)) : USAGE);
+      return 0;
+    }
+    const entry = Object.hasOwn(COMMANDS, command) ? COMMANDS[command] : undefined;
     if (!entry)
       throw new UsageError(
-        `unknown command '${command}' (commands: ${Object.keys(COMMANDS).join(', ')}, help)`,
+        `unknown command '${command}' (commands: ${Object.keys(COMMANDS).join(', ')}, help, --version)`,
       );
     if (rest.includes('--help') || rest.includes('-h')) {
-      out(entry.usage);
+      out(helpOf(entry, rest));
       return 0;
     }
     const code = await entry.run(rest, out);
     return typeof code === 'number' ? code : 0;
   } catch (e) {
-    const error = e as Error & { code?: string };
-    // node:util parseArgs reports unknown or malformed options with ERR_PARSE_ARGS_* codes;
-    // plan builders, fabrics and the model throw RangeError for values they cannot take.
-    const usage =
-      e instanceof UsageError ||
-      e instanceof LimitError ||
-      e instanceof RangeError ||
-      error.code?.startsWith('ERR_PARSE_ARGS');
+    const error = e as Error;
+    // Plan builders, fabrics and the model throw RangeError for values they cannot take; the
+    // schema's parser throws UsageError; both are bad usage, exit 2.
+    const usage = e instanceof UsageError || e instanceof LimitError || e instanceof RangeError;
     const message = e instanceof NoAdapterError ? error.message : error.message.split('\n')[0];
     process.stderr.write(`fleetlab: ${message}\n`);
     return usage ? 2 : 1;

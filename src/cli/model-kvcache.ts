@@ -1,27 +1,55 @@
 // `fleetlab model kvcache`: the KV cache's arithmetic for students checking the book's numbers:
 // bytes per token, the total for a batch, and what paging in blocks rounds it up to.
-import { parseArgs } from 'node:util';
 import { type KvShape, kvBytesPerToken, pagedKv } from '../model/kv-cache.ts';
 import { formatBytes } from '../model/units.ts';
-import { parseWhole, UsageError } from './args.ts';
+import { UsageError } from './args.ts';
+import { type CommandSchema, parseCommand, usage } from './schema.ts';
 
-export const KVCACHE_USAGE = `  kvcache: KV bytes per token = 2 x layers x kv_heads x head_dim x bytes per element
-      --layers L --kv-heads H --head-dim D --dtype-bytes B   (B: 0.5, 1, 2, 4 or 8)
-      [--tokens S [--batch N]]   total = per token x S x N, and paged in blocks
-      [--block-tokens T]         tokens per KV block (default 16)   [--json]`;
+const DTYPE_BYTES = ['0.5', '1', '2', '4', '8'] as const;
 
-export const KVCACHE_OPTIONS = {
-  layers: { type: 'string' },
-  'kv-heads': { type: 'string' },
-  'head-dim': { type: 'string' },
-  'dtype-bytes': { type: 'string' },
-  tokens: { type: 'string' },
-  batch: { type: 'string' },
-  'block-tokens': { type: 'string' },
-  json: { type: 'boolean', default: false },
-} as const;
+export const KVCACHE_SCHEMA = {
+  name: 'model kvcache',
+  about:
+    'KV bytes per token = 2 x layers x kv_heads x head_dim x bytes per element; with --tokens, ' +
+    'the total for S tokens of N sequences (per token x S x N), and paged in blocks.',
+  positionals: {
+    synopsis: '',
+    min: 1,
+    max: 1,
+    choices: ['kvcache'],
+    extra: (what: string) => `model kvcache takes no '${what}'`,
+  },
+  flags: {
+    layers: { kind: 'count', min: 1, max: 1024, help: 'layers (required)', meta: 'L' },
+    'kv-heads': { kind: 'count', min: 1, max: 1024, help: 'KV heads (required)', meta: 'H' },
+    'head-dim': { kind: 'count', min: 1, max: 65536, help: 'head dimension (required)', meta: 'D' },
+    'dtype-bytes': {
+      kind: 'choice',
+      choices: DTYPE_BYTES,
+      help: 'bytes per element (required)',
+      meta: 'B',
+    },
+    tokens: { kind: 'count', min: 1, max: 2 ** 30, help: 'tokens per sequence', meta: 'S' },
+    batch: {
+      kind: 'count',
+      min: 1,
+      max: 2 ** 20,
+      help: 'sequences (needs --tokens; default 1)',
+      meta: 'N',
+    },
+    'block-tokens': {
+      kind: 'count',
+      min: 1,
+      max: 65536,
+      default: '16',
+      help: 'tokens per KV block',
+      meta: 'T',
+    },
+    json: { kind: 'flag', help: 'one JSON object instead of text' },
+  },
+} as const satisfies CommandSchema;
 
-const DTYPE_BYTES = [0.5, 1, 2, 4, 8];
+export const KVCACHE_USAGE = usage(KVCACHE_SCHEMA);
 
 /** What `fleetlab model kvcache --json` prints: bytes, tokens and a fraction. */
 export interface KvCacheResult {
@@ -40,36 +68,19 @@ export interface KvCacheResult {
   readonly waste_fraction?: number;
 }
 
-function need(values: Record<string, unknown>, name: string): string {
-  const v = values[name];
-  if (typeof v !== 'string') throw new UsageError(`model kvcache needs --${name}`);
-  return v;
+function need<T>(value: T | undefined, name: string): T {
+  if (value === undefined) throw new UsageError(`model kvcache needs --${name}`);
+  return value;
 }
 
 export function kvcacheFromArgs(args: string[]): { result: KvCacheResult; json: boolean } {
-  const { values, positionals } = parseArgs({
-    args,
-    strict: true,
-    allowPositionals: true,
-    options: KVCACHE_OPTIONS,
-  });
-  const extra = positionals.slice(positionals[0] === 'kvcache' ? 1 : 0);
-  if (extra.length > 0) throw new UsageError(`model kvcache takes no '${extra[0]}'`);
-  const layers = parseWhole('--layers', need(values, 'layers'), 1, 1024);
-  const kvHeads = parseWhole('--kv-heads', need(values, 'kv-heads'), 1, 1024);
-  const headDim = parseWhole('--head-dim', need(values, 'head-dim'), 1, 65536);
-  const dtypeText = need(values, 'dtype-bytes');
-  const dtypeBytes = Number(dtypeText);
-  if (dtypeText.trim() === '' || !DTYPE_BYTES.includes(dtypeBytes)) {
-    throw new UsageError(
-      `--dtype-bytes '${dtypeText}' must be one of ${DTYPE_BYTES.join(', ')} (bytes per element)`,
-    );
-  }
+  const { values } = parseCommand(KVCACHE_SCHEMA, args);
+  const layers = need(values.layers, 'layers');
+  const kvHeads = need(values['kv-heads'], 'kv-heads');
+  const headDim = need(values['head-dim'], 'head-dim');
+  const dtypeBytes = Number(need(values['dtype-bytes'], 'dtype-bytes'));
   const shape: KvShape = { layers, kvHeads, headDim, dtypeBytes };
-  const blockTokens =
-    values['block-tokens'] === undefined
-      ? 16
-      : parseWhole('--block-tokens', values['block-tokens'], 1, 65536);
+  const blockTokens = values['block-tokens'];
   if (values.batch !== undefined && values.tokens === undefined) {
     throw new UsageError('--batch needs --tokens (tokens per sequence)');
   }
@@ -81,10 +92,10 @@ export function kvcacheFromArgs(args: string[]): { result: KvCacheResult; json: 
     dtype_bytes: dtypeBytes,
     bytes_per_token: perToken,
   };
-  const json = values.json === true;
+  const json = values.json;
   if (values.tokens === undefined) return { result: { ...base, block_tokens: blockTokens }, json };
-  const tokens = parseWhole('--tokens', values.tokens, 1, 2 ** 30);
-  const batch = values.batch === undefined ? 1 : parseWhole('--batch', values.batch, 1, 2 ** 20);
+  const tokens = values.tokens;
+  const batch = values.batch ?? 1;
   const paged = pagedKv(perToken, tokens, batch, blockTokens);
   return {
     result: {

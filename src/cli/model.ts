@@ -1,57 +1,83 @@
 // `fleetlab model`: the textbook's closed forms as a calculator, for students checking the
 // book's numbers and for anyone sizing a fabric. No GPU: arguments in, a few lines (or one
 // JSON object) out.
-import { parseArgs } from 'node:util';
 import { busBw } from '../model/busbw.ts';
 import { CLOSED_FORMS, type CostTerms, type ModelParams } from '../model/closed-forms.ts';
 import { allReduceHierarchical } from '../model/hierarchical.ts';
 import { p2pCrossover, pointToPoint, ringTreeCrossover } from '../model/p2p.ts';
 import { COLLECTIVES, type Collective } from '../plans/plan.ts';
 import { UsageError } from './args.ts';
-import { KVCACHE_OPTIONS, KVCACHE_USAGE, runKvcache } from './model-kvcache.ts';
+import { KVCACHE_SCHEMA, runKvcache } from './model-kvcache.ts';
 import { type ModelResult, renderModel, type TermFields } from './model-report.ts';
-import { parseBandwidth, parseByteSize, parseSecondsPerByte, parseTime } from './units-parse.ts';
+import { type CommandSchema, firstPositional, type Parsed, parseCommand, usage } from './schema.ts';
 
-export const MODEL_USAGE = `usage: fleetlab model <collective|p2p|kvcache> [options]
-The closed-form time of a collective (alpha-beta-gamma), of one message with p2p, or the
-KV cache's bytes with kvcache.
-  collective          allreduce, reducescatter, allgather, broadcast, reduce, alltoall
-      --algo A        allreduce: ring (default), tree, dbtree, rhd, direct, hierarchical;
-                      reducescatter, allgather: ring (default), rhd;
-                      broadcast, reduce: tree (default), ring; alltoall: pairwise
-      --ranks N       rank count
-      --bytes M       allreduce, broadcast, reduce: each rank's buffer; allgather: the gathered
-                      result; reducescatter, alltoall: each rank's input.
-                      1MB = 1e6 B, 1MiB = 2^20 B, 64M = 2^26 B (as nccl-tests), 140e9
-      --alpha T       seconds per message: 500ns, 1.5us, 2ms, 5e-6
-      --beta BW       bytes per second: 50GB/s, 400Gbps (= 50GB/s), 140e9
-      --gamma G       seconds per byte reduced (2e-12, 2ps/B) or a reduce rate (500GB/s)
-      --chunks C      ring broadcast and reduce: pipeline chunks (default: the fastest count)
-      --json          one JSON object instead of text
-  hierarchical allreduce: reduce-scatter inside nodes, ring allreduce across, all-gather inside
-      --nodes K --ranks-per-node G --alpha-intra T --beta-intra BW --alpha-inter T --beta-inter BW
-  p2p: --bytes --alpha --beta: one message, and n* = alpha beta where bandwidth takes over
-${KVCACHE_USAGE}`;
+/** Closed forms hold for any count; this keeps the products exact in doubles. */
+const MAX_MODEL_RANKS = 2 ** 30;
+const WHOLE = { kind: 'count', min: 1, max: MAX_MODEL_RANKS } as const;
 
-const OPTIONS = {
-  algo: { type: 'string' },
-  ranks: { type: 'string' },
-  bytes: { type: 'string' },
-  alpha: { type: 'string' },
-  beta: { type: 'string' },
-  gamma: { type: 'string' },
-  chunks: { type: 'string' },
-  nodes: { type: 'string' },
-  'ranks-per-node': { type: 'string' },
-  'alpha-intra': { type: 'string' },
-  'beta-intra': { type: 'string' },
-  'alpha-inter': { type: 'string' },
-  'beta-inter': { type: 'string' },
-  json: { type: 'boolean', default: false },
-} as const;
+export const MODEL_SCHEMA = {
+  name: 'model',
+  about:
+    'The closed-form time of a collective (alpha-beta-gamma), of one message with p2p, or the ' +
+    "KV cache's bytes with kvcache ('fleetlab model kvcache --help'). No GPU.",
+  positionals: {
+    synopsis: '<collective|p2p|kvcache>',
+    min: 1,
+    max: 1,
+    choices: [...COLLECTIVES, 'p2p'],
+    unknown: (what: string) =>
+      `unknown collective '${what}' (collectives: ${COLLECTIVES.join(', ')}; or p2p, kvcache)`,
+    missing: `model needs a collective or p2p (${COLLECTIVES.join(', ')}, p2p), or kvcache`,
+    extra: (what: string) => `model takes one collective, not '${what}' too`,
+  },
+  flags: {
+    algo: {
+      kind: 'text',
+      help:
+        'allreduce: ring (default), tree, dbtree, rhd, direct, hierarchical; reducescatter, ' +
+        'allgather: ring (default), rhd; broadcast, reduce: tree (default), ring; alltoall: pairwise',
+      meta: 'A',
+    },
+    ranks: { ...WHOLE, help: 'rank count' },
+    bytes: {
+      kind: 'size',
+      help:
+        "allreduce, broadcast, reduce: each rank's buffer; allgather: the gathered result; " +
+        "reducescatter, alltoall: each rank's input; p2p: the message",
+    },
+    alpha: { kind: 'time', help: 'seconds per message (latency)', meta: 'T' },
+    beta: { kind: 'rate', help: 'bytes per second of a link', meta: 'BW' },
+    gamma: {
+      kind: 'per-byte',
+      help: 'allreduce, reducescatter, reduce: seconds per byte reduced',
+      meta: 'G',
+    },
+    chunks: {
+      ...WHOLE,
+      help: 'ring broadcast and reduce: pipeline chunks (default: the fastest count)',
+      meta: 'C',
+    },
+    nodes: { ...WHOLE, help: 'hierarchical allreduce: nodes', meta: 'K' },
+    'ranks-per-node': { ...WHOLE, help: 'hierarchical allreduce: ranks in each node', meta: 'G' },
+    'alpha-intra': { kind: 'time', help: 'hierarchical: latency inside a node', meta: 'T' },
+    'beta-intra': { kind: 'rate', help: 'hierarchical: bandwidth inside a node', meta: 'BW' },
+    'alpha-inter': { kind: 'time', help: 'hierarchical: latency across nodes', meta: 'T' },
+    'beta-inter': { kind: 'rate', help: 'hierarchical: bandwidth across nodes', meta: 'BW' },
+    json: { kind: 'flag', help: 'one JSON object instead of text' },
+  },
+  notes:
+    'a collective takes --ranks --bytes --alpha --beta (and --gamma where it reduces); ' +
+    'hierarchical allreduce (reduce-scatter inside nodes, ring allreduce across, all-gather ' +
+    'inside) takes --nodes --ranks-per-node --bytes and the four -intra/-inter links; p2p takes ' +
+    '--bytes --alpha --beta: one message, and n* = alpha beta where bandwidth takes over.',
+} as const satisfies CommandSchema;
 
-type OptionName = keyof typeof OPTIONS;
-type Values = Partial<Record<OptionName, string | boolean>>;
+export const MODEL_USAGE = usage(MODEL_SCHEMA);
+
+type Flags = typeof MODEL_SCHEMA.flags;
+type OptionName = keyof Flags & string;
+type Values = Parsed<Flags>['values'];
+type Given = Parsed<Flags>['given'];
 
 const HIERARCHY: readonly OptionName[] = [
   'nodes',
@@ -63,28 +89,20 @@ const HIERARCHY: readonly OptionName[] = [
 ];
 const REDUCING: readonly Collective[] = ['allreduce', 'reducescatter', 'reduce'];
 
-function wholeNumber(option: string, text: string): number {
-  const n = Number(text);
-  if (text.trim() === '' || !Number.isSafeInteger(n) || n < 1) {
-    throw new UsageError(`${option} '${text}' must be a whole number >= 1`);
-  }
-  return n;
-}
-
-/** Refuses options that `what` does not take, and asks for those it needs. */
-function checkOptions(values: Values, what: string, allowed: readonly OptionName[]): void {
-  for (const [name, value] of Object.entries(values)) {
-    if (value === undefined || name === 'json') continue;
-    if (!allowed.includes(name as OptionName)) {
+/** Refuses options that `what` does not take. */
+function checkOptions(given: Given, what: string, allowed: readonly OptionName[]): void {
+  for (const name of given) {
+    if (name !== 'json' && !allowed.includes(name)) {
       throw new UsageError(`--${name} does not apply to ${what}`);
     }
   }
 }
 
-function need(values: Values, name: OptionName, what: string): string {
+/** The value of an option `what` needs. */
+function need<K extends OptionName>(values: Values, name: K, what: string): NonNullable<Values[K]> {
   const value = values[name];
-  if (typeof value !== 'string') throw new UsageError(`${what} needs --${name}`);
-  return value;
+  if (value === undefined) throw new UsageError(`${what} needs --${name}`);
+  return value as NonNullable<Values[K]>;
 }
 
 /** The terms as JSON keys: time, latency_term, bandwidth_term and the optional ones. */
@@ -105,11 +123,11 @@ function bandwidths(collective: Collective, ranks: number, bytes: number, time: 
   return { algbw: bytes / time, busbw: busBw(collective, ranks, bytes, time) };
 }
 
-function p2p(values: Values): ModelResult {
-  checkOptions(values, 'p2p', ['bytes', 'alpha', 'beta']);
-  const bytes = parseByteSize('--bytes', need(values, 'bytes', 'p2p'));
-  const alpha = parseTime('--alpha', need(values, 'alpha', 'p2p'));
-  const beta = parseBandwidth('--beta', need(values, 'beta', 'p2p'));
+function p2p({ values, given }: Parsed<Flags>): ModelResult {
+  checkOptions(given, 'p2p', ['bytes', 'alpha', 'beta']);
+  const bytes = need(values, 'bytes', 'p2p');
+  const alpha = need(values, 'alpha', 'p2p');
+  const beta = need(values, 'beta', 'p2p');
   const terms = pointToPoint(bytes, { alpha, beta });
   const crossover_bytes = p2pCrossover({ alpha, beta });
   return {
@@ -125,23 +143,22 @@ function p2p(values: Values): ModelResult {
   };
 }
 
-function hierarchical(values: Values): ModelResult {
+function hierarchical({ values, given }: Parsed<Flags>): ModelResult {
   const what = 'hierarchical allreduce';
-  checkOptions(values, what, ['algo', 'ranks', 'bytes', 'gamma', ...HIERARCHY]);
-  const bytes = parseByteSize('--bytes', need(values, 'bytes', what));
-  const nodes = wholeNumber('--nodes', need(values, 'nodes', what));
-  const ranksPerNode = wholeNumber('--ranks-per-node', need(values, 'ranks-per-node', what));
+  checkOptions(given, what, ['algo', 'ranks', 'bytes', 'gamma', ...HIERARCHY]);
+  const bytes = need(values, 'bytes', what);
+  const nodes = need(values, 'nodes', what);
+  const ranksPerNode = need(values, 'ranks-per-node', what);
   const ranks = nodes * ranksPerNode;
-  if (values.ranks !== undefined && wholeNumber('--ranks', values.ranks as string) !== ranks) {
+  if (values.ranks !== undefined && values.ranks !== ranks) {
     throw new UsageError(
       `--ranks ${values.ranks} is not --nodes ${nodes} x --ranks-per-node ${ranksPerNode} = ${ranks}`,
     );
   }
-  const gamma =
-    values.gamma === undefined ? {} : { gamma: parseSecondsPerByte('--gamma', `${values.gamma}`) };
+  const gamma = values.gamma === undefined ? {} : { gamma: values.gamma };
   const link = (level: 'intra' | 'inter') => ({
-    alpha: parseTime(`--alpha-${level}`, need(values, `alpha-${level}`, what)),
-    beta: parseBandwidth(`--beta-${level}`, need(values, `beta-${level}`, what)),
+    alpha: need(values, `alpha-${level}`, what),
+    beta: need(values, `beta-${level}`, what),
     ...gamma,
   });
   const [intra, inter] = [link('intra'), link('inter')];
@@ -166,13 +183,14 @@ function hierarchical(values: Values): ModelResult {
   };
 }
 
-function collective(name: Collective, values: Values): ModelResult {
+function collective(name: Collective, parsed: Parsed<Flags>): ModelResult {
+  const { values, given } = parsed;
   const forms = CLOSED_FORMS[name];
   const algorithms = Object.keys(forms);
-  const algorithm = typeof values.algo === 'string' ? values.algo : (algorithms[0] as string);
+  const algorithm = values.algo ?? (algorithms[0] as string);
   // Here hierarchical is the two-level form (intra and inter links, --nodes and
   // --ranks-per-node), not CLOSED_FORMS' one-link form the bench's analytic column uses.
-  if (name === 'allreduce' && algorithm === 'hierarchical') return hierarchical(values);
+  if (name === 'allreduce' && algorithm === 'hierarchical') return hierarchical(parsed);
   const form = Object.hasOwn(forms, algorithm) ? forms[algorithm] : undefined;
   if (!form) {
     throw new UsageError(
@@ -181,7 +199,7 @@ function collective(name: Collective, values: Values): ModelResult {
   }
   const what = `${name} ${algorithm}`;
   const pipelined = (name === 'broadcast' || name === 'reduce') && algorithm === 'ring';
-  checkOptions(values, what, [
+  checkOptions(given, what, [
     'algo',
     'ranks',
     'bytes',
@@ -190,15 +208,13 @@ function collective(name: Collective, values: Values): ModelResult {
     ...(REDUCING.includes(name) ? (['gamma'] as const) : []),
     ...(pipelined ? (['chunks'] as const) : []),
   ]);
-  const ranks = wholeNumber('--ranks', need(values, 'ranks', what));
-  const bytes = parseByteSize('--bytes', need(values, 'bytes', what));
+  const ranks = need(values, 'ranks', what);
+  const bytes = need(values, 'bytes', what);
   const params: ModelParams = {
-    alpha: parseTime('--alpha', need(values, 'alpha', what)),
-    beta: parseBandwidth('--beta', need(values, 'beta', what)),
-    ...(values.gamma === undefined
-      ? {}
-      : { gamma: parseSecondsPerByte('--gamma', `${values.gamma}`) }),
-    ...(values.chunks === undefined ? {} : { chunks: wholeNumber('--chunks', `${values.chunks}`) }),
+    alpha: need(values, 'alpha', what),
+    beta: need(values, 'beta', what),
+    ...(values.gamma === undefined ? {} : { gamma: values.gamma }),
+    ...(values.chunks === undefined ? {} : { chunks: values.chunks }),
   };
   const t = form(ranks, bytes, params);
   const crossover =
@@ -221,29 +237,12 @@ function collective(name: Collective, values: Values): ModelResult {
 
 /** Parses `fleetlab model` arguments and computes the result; bad input is a UsageError. */
 export function modelFromArgs(args: string[]): { result: ModelResult; json: boolean } {
-  const { values, positionals } = parseArgs({
-    args,
-    strict: true,
-    allowPositionals: true,
-    options: OPTIONS,
-  });
-  const [what, ...extra] = positionals;
-  if (what === undefined) {
-    throw new UsageError(
-      `model needs a collective or p2p (${COLLECTIVES.join(', ')}, p2p), or kvcache`,
-    );
-  }
-  if (extra.length > 0) throw new UsageError(`model takes one collective, not '${extra[0]}' too`);
-  const json = values.json === true;
-  const rest: Values = { ...values, json: undefined };
+  const parsed = parseCommand(MODEL_SCHEMA, args);
+  const what = parsed.positionals[0] as string;
+  const json = parsed.values.json;
   try {
-    if (what === 'p2p') return { result: p2p(rest), json };
-    if (!(COLLECTIVES as readonly string[]).includes(what)) {
-      throw new UsageError(
-        `unknown collective '${what}' (collectives: ${COLLECTIVES.join(', ')}; or p2p, kvcache)`,
-      );
-    }
-    return { result: collective(what as Collective, rest), json };
+    if (what === 'p2p') return { result: p2p(parsed), json };
+    return { result: collective(what as Collective, parsed), json };
   } catch (e) {
     // The model's own checks (RangeError) are bad input too, here where input is all there is.
     if (e instanceof RangeError) throw new UsageError(e.message);
@@ -251,19 +250,14 @@ export function modelFromArgs(args: string[]): { result: ModelResult; json: bool
   }
 }
 
-/** The first positional argument, read with every option `model` knows taking a value. */
-function firstPositional(args: string[]): string | undefined {
-  const { positionals } = parseArgs({
-    args,
-    strict: false,
-    allowPositionals: true,
-    options: { ...OPTIONS, ...KVCACHE_OPTIONS },
-  });
-  return positionals[0];
+/** Whether the arguments ask for `model kvcache` (its first positional, read with both schemas). */
+function isKvcache(args: string[]): boolean {
+  const both = { ...MODEL_SCHEMA, flags: { ...MODEL_SCHEMA.flags, ...KVCACHE_SCHEMA.flags } };
+  return firstPositional(both, args) === 'kvcache';
 }
 
 export async function runModel(args: string[], out: (line: string) => void): Promise<void> {
-  if (firstPositional(args) === 'kvcache') return runKvcache(args, out);
+  if (isKvcache(args)) return runKvcache(args, out);
   const { result, json } = modelFromArgs(args);
   if (json) out(JSON.stringify(result, null, 2));
   else for (const line of renderModel(result)) out(line);

@@ -1,5 +1,5 @@
 // The CLI's GPU: Dawn in Node through the same acquireDevice as pages and tests.
-import { acquireDevice, type GpuContext } from '../gpu/device.ts';
+import { acquireDevice, describeAdapter, type GpuContext } from '../gpu/device.ts';
 import { nodeProvider } from '../gpu/node-provider.ts';
 
 export interface CliContextOptions {
@@ -7,10 +7,31 @@ export interface CliContextOptions {
   readonly noRobustness?: boolean;
 }
 
+let explained = false;
+
+/**
+ * Dawn writes "Warning: Vulkan shaderUniform*ArrayDynamicIndexing required. - While
+ * initializing adapter" (and the like) straight to stderr from C++ when the system's Vulkan
+ * drivers offer a device it cannot use, typically Mesa's lavapipe on a machine without a GPU;
+ * no JavaScript can intercept it. It reads like an error, so say once, on a line of its own
+ * (not a 'fleetlab:' line, which is reserved for failures), what it is. Real Dawn errors still
+ * come through: this explains, it hides nothing.
+ */
+function explainDawnWarning(tried: readonly string[], adapter: string): void {
+  if (explained || process.platform !== 'linux') return;
+  if (!tried.some((t) => t.startsWith('system drivers: no') || t.includes('only a fallback'))) {
+    return;
+  }
+  explained = true;
+  process.stderr.write(
+    `note: a "Warning: Vulkan ..." from Dawn above is it passing over a system Vulkan driver that cannot run WebGPU; not an error: fleetlab runs on ${adapter}\n`,
+  );
+}
+
 export async function cliContext(options: CliContextOptions = {}): Promise<GpuContext> {
   const flags = options.noRobustness ? ['enable-dawn-features=disable_robustness'] : [];
   const provider = await nodeProvider({ flags });
-  return acquireDevice({
+  const ctx = await acquireDevice({
     provider,
     label: 'fleetlab cli',
     onLost: (info) => {
@@ -18,4 +39,6 @@ export async function cliContext(options: CliContextOptions = {}): Promise<GpuCo
       process.exit(1);
     },
   });
+  explainDawnWarning(provider.tried, describeAdapter(ctx.adapter));
+  return ctx;
 }

@@ -4,8 +4,9 @@
 // nccl-tests writes them, and measure a collective's size exactly as `fleetlab bench` does, so a
 // suite's row is the command's row. These stay the CLI's own; this file names them so the rest
 // of src/cli can be reorganised without reaching into bench/.
-export { parseBytes } from './args.ts';
+
 export type { BenchArgs } from './bench-args.ts';
 export { type BenchResult, measureSize } from './bench-measure.ts';
+export { parseSize as parseBytes } from './grammar.ts';
 export { cliContext } from './node-context.ts';
 export { Table } from './table.ts';

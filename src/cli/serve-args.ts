@@ -1,27 +1,133 @@
 // `fleetlab serve` options, all checked before the GPU starts: the workload is generated and
 // every request is checked against the pool and the decoder's positions here.
-import { parseArgs } from 'node:util';
 import { checkDecoder, DEFAULT_DECODER, type DecoderConfig } from '../exec/decoder/model.ts';
 import type { SchedulerName } from '../serving/records.ts';
 import { generateWorkload, type Request, type WorkloadOptions } from '../serving/workload.ts';
-import { parseNumber, parseWhole, UsageError } from './args.ts';
+import { UsageError } from './args.ts';
+import { type CommandSchema, parseCommand, usage } from './schema.ts';
 
-export const SERVE_USAGE = `usage: fleetlab serve [options]
-A seeded workload served by a small decoder on this GPU (tensor-parallel ranks, paged KV cache),
-batched statically or continuously; prints TTFT, TPOT, tokens/s, KV utilization, preemptions,
-and the textbook's decode-step model calibrated on this GPU beside the measured passes.
-  --scheduler S       static or continuous (default continuous)
-  --ranks N           tensor-parallel ranks: 1 or 2 with the default 2 KV heads (default 1)
-  --requests R        requests (default 32)
-  --rate L            Poisson arrivals, requests per second (default 20; 'inf': all at once)
-  --cv C              coefficient of variation of output lengths (default 1)
-  --prompt-mean P     mean prompt tokens (default 32, CV 0.5)   --output-mean O (default 32)
-  --max-batch B       batch slots (default 8)
-  --blocks K          KV blocks in each rank's pool (default 64)   --block-tokens T (default 16)
-  --layers L --d-model D --heads H --kv-heads G   the decoder (defaults 2, 64, 4, 2; head dim D/H)
-  --slo-ttft T --slo-tpot T   an SLO for goodput, seconds (default 1 and 0.1)
-  --seed S            seed of the workload, prompts and weights (default 1)
-  --json FILE         also write the metrics as JSON (- for stdout)`;
+const TOKENS = { kind: 'number', min: 1, max: 4096 } as const;
+
+export const SERVE_SCHEMA = {
+  name: 'serve',
+  about:
+    'A seeded workload served by a small decoder on this GPU (tensor-parallel ranks, paged KV ' +
+    'cache), batched statically or continuously; prints TTFT, TPOT, tokens/s, KV utilization, ' +
+    "preemptions, and the textbook's decode-step model calibrated on this GPU beside the " +
+    'measured passes. Prompt and output lengths are capped at 4 times their means.',
+  flags: {
+    scheduler: {
+      kind: 'choice',
+      choices: ['static', 'continuous'],
+      default: 'continuous',
+      help: 'how requests are batched',
+      meta: 'S',
+    },
+    ranks: {
+      kind: 'count',
+      min: 1,
+      max: 64,
+      default: '1',
+      help: 'tensor-parallel ranks (1 or 2 with the default 2 KV heads)',
+    },
+    requests: { kind: 'count', min: 1, max: 100_000, default: '32', help: 'requests' },
+    rate: {
+      kind: 'number',
+      min: 0,
+      max: 1e9,
+      inf: true,
+      default: '20',
+      help: "Poisson arrivals, requests per second; 0 or 'inf': all at once (as the page's 0)",
+      meta: 'L',
+    },
+    cv: {
+      kind: 'number',
+      min: 0,
+      max: 10,
+      default: '1',
+      help: 'coefficient of variation of output lengths',
+      meta: 'C',
+    },
+    'prompt-mean': { ...TOKENS, default: '32', help: 'mean prompt tokens (CV 0.5)', meta: 'P' },
+    'output-mean': { ...TOKENS, default: '32', help: 'mean output tokens', meta: 'O' },
+    'max-batch': { kind: 'count', min: 1, max: 256, default: '8', help: 'batch slots', meta: 'B' },
+    blocks: {
+      kind: 'count',
+      min: 1,
+      max: 1 << 20,
+      default: '64',
+      help: "KV blocks in each rank's pool",
+      meta: 'K',
+    },
+    'block-tokens': {
+      kind: 'count',
+      min: 1,
+      max: 4096,
+      default: '16',
+      help: 'tokens per KV block',
+      meta: 'T',
+    },
+    layers: {
+      kind: 'count',
+      min: 1,
+      max: 64,
+      default: String(DEFAULT_DECODER.layers),
+      help: 'decoder layers',
+      meta: 'L',
+    },
+    'd-model': {
+      kind: 'count',
+      min: 1,
+      max: 4096,
+      default: String(DEFAULT_DECODER.dModel),
+      help: 'model width (head dim = D / heads)',
+      meta: 'D',
+    },
+    heads: {
+      kind: 'count',
+      min: 1,
+      max: 256,
+      default: String(DEFAULT_DECODER.qHeads),
+      help: 'query heads',
+      meta: 'H',
+    },
+    'kv-heads': {
+      kind: 'count',
+      min: 1,
+      max: 256,
+      default: String(DEFAULT_DECODER.kvHeads),
+      help: 'KV heads',
+      meta: 'G',
+    },
+    'slo-ttft': {
+      kind: 'time',
+      min: 1e-9,
+      max: 1e6,
+      default: '1s',
+      help: 'time-to-first-token SLO for goodput',
+      meta: 'T',
+    },
+    'slo-tpot': {
+      kind: 'time',
+      min: 1e-9,
+      max: 1e6,
+      default: '100ms',
+      help: 'time-per-output-token SLO for goodput',
+      meta: 'T',
+    },
+    seed: {
+      kind: 'count',
+      min: 0,
+      max: 2 ** 32 - 1,
+      default: '1',
+      help: 'seed of the workload, prompts and weights',
+      meta: 'S',
+    },
+    json: { kind: 'text', help: 'also write the metrics as JSON (- for stdout)', meta: 'FILE' },
+  },
+} as const satisfies CommandSchema;
+
+export const SERVE_USAGE = usage(SERVE_SCHEMA);
 
 export interface ServeArgs {
   readonly scheduler: SchedulerName;
@@ -38,81 +144,44 @@ export interface ServeArgs {
 }
 
 export function parseServeArgs(argv: string[]): ServeArgs {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    strict: true,
-    allowPositionals: true,
-    options: {
-      scheduler: { type: 'string', default: 'continuous' },
-      ranks: { type: 'string', default: '1' },
-      requests: { type: 'string', default: '32' },
-      rate: { type: 'string', default: '20' },
-      cv: { type: 'string', default: '1' },
-      'prompt-mean': { type: 'string', default: '32' },
-      'output-mean': { type: 'string', default: '32' },
-      'max-batch': { type: 'string', default: '8' },
-      blocks: { type: 'string', default: '64' },
-      'block-tokens': { type: 'string', default: '16' },
-      layers: { type: 'string', default: String(DEFAULT_DECODER.layers) },
-      'd-model': { type: 'string', default: String(DEFAULT_DECODER.dModel) },
-      heads: { type: 'string', default: String(DEFAULT_DECODER.qHeads) },
-      'kv-heads': { type: 'string', default: String(DEFAULT_DECODER.kvHeads) },
-      'slo-ttft': { type: 'string', default: '1' },
-      'slo-tpot': { type: 'string', default: '0.1' },
-      seed: { type: 'string', default: '1' },
-      json: { type: 'string' },
-    },
-  });
-  if (positionals.length > 0) throw new UsageError(`serve takes no positional '${positionals[0]}'`);
-  const scheduler = values.scheduler;
-  if (scheduler !== 'static' && scheduler !== 'continuous') {
-    throw new UsageError(`--scheduler '${scheduler}' must be static or continuous`);
-  }
-  const heads = parseWhole('--heads', values.heads, 1, 256);
-  const dModel = parseWhole('--d-model', values['d-model'], 1, 4096);
+  const { values } = parseCommand(SERVE_SCHEMA, argv);
+  const { scheduler, heads, 'd-model': dModel, ranks, seed } = values;
   if (dModel % heads !== 0) {
     throw new UsageError(
       `--d-model ${dModel} must be a multiple of --heads ${heads} (head dim = d / heads)`,
     );
   }
-  const promptMean = parseNumber('--prompt-mean', values['prompt-mean'], 1, 4096);
-  const outputMean = parseNumber('--output-mean', values['output-mean'], 1, 4096);
+  const { 'prompt-mean': promptMean, 'output-mean': outputMean } = values;
   // Lengths are capped at 4 means so the position table stays small; the cap is stated.
   const maxPrompt = Math.ceil(4 * promptMean);
   const maxOutput = Math.ceil(4 * outputMean);
   const decoder: DecoderConfig = {
-    layers: parseWhole('--layers', values.layers, 1, 64),
+    layers: values.layers,
     dModel,
     qHeads: heads,
-    kvHeads: parseWhole('--kv-heads', values['kv-heads'], 1, 256),
+    kvHeads: values['kv-heads'],
     headDim: dModel / heads,
     vocab: DEFAULT_DECODER.vocab,
     maxPositions: maxPrompt + maxOutput,
   };
-  const ranks = parseWhole('--ranks', values.ranks, 1, 64);
   try {
     checkDecoder(decoder, ranks);
   } catch (e) {
     throw new UsageError((e as Error).message);
   }
-  const rate =
-    values.rate === 'inf'
-      ? Number.POSITIVE_INFINITY
-      : parseNumber('--rate', values.rate, 1e-6, 1e9);
-  const seed = parseWhole('--seed', values.seed, 0, 2 ** 32 - 1);
   const workload: WorkloadOptions = {
-    requests: parseWhole('--requests', values.requests, 1, 100_000),
-    rate_per_s: rate,
+    requests: values.requests,
+    // 0, as the page writes it, and 'inf' both mean every request arrives at once.
+    rate_per_s: values.rate === 0 ? Number.POSITIVE_INFINITY : values.rate,
     promptMean,
     promptCv: 0.5,
     outputMean,
-    outputCv: parseNumber('--cv', values.cv, 0, 10),
+    outputCv: values.cv,
     seed,
     maxPromptTokens: maxPrompt,
     maxOutputTokens: maxOutput,
   };
-  const blocks = parseWhole('--blocks', values.blocks, 1, 1 << 20);
-  const blockTokens = parseWhole('--block-tokens', values['block-tokens'], 1, 4096);
+  const { blocks, 'block-tokens': blockTokens } = values;
   const requests = generateWorkload(workload);
   const longest = Math.max(...requests.map((r) => r.prompt_tokens + r.output_tokens - 1));
   if (Math.ceil(longest / blockTokens) > blocks) {
@@ -126,13 +195,10 @@ export function parseServeArgs(argv: string[]): ServeArgs {
     workload,
     requests,
     decoder,
-    maxBatch: parseWhole('--max-batch', values['max-batch'], 1, 256),
+    maxBatch: values['max-batch'],
     blocks,
     blockTokens,
-    slo: {
-      ttft_s: parseNumber('--slo-ttft', values['slo-ttft'], 1e-9, 1e6),
-      tpot_s: parseNumber('--slo-tpot', values['slo-tpot'], 1e-9, 1e6),
-    },
+    slo: { ttft_s: values['slo-ttft'], tpot_s: values['slo-tpot'] },
     seed,
     ...(values.json === undefined ? {} : { json: values.json }),
   };

@@ -19,6 +19,19 @@ export class Table {
     return [line((c) => c.title), line((c) => c.unit)];
   }
 
+  /**
+   * A '#' line with each label starting over its column (nccl-tests' "out-of-place" and
+   * "in-place" above their groups), so a label stays over its group as columns are added.
+   */
+  labels(at: readonly (readonly [column: number, label: string])[]): string {
+    let line = '#';
+    for (const [column, label] of at) {
+      const start = 1 + this.widths.slice(0, column).reduce((sum, w) => sum + w + 2, 0);
+      line = `${line.padEnd(start)}${line.length > start ? ' ' : ''}${label}`;
+    }
+    return line;
+  }
+
   row(cells: readonly string[]): string {
     if (cells.length !== this.columns.length) {
       throw new Error(`table row has ${cells.length} cells for ${this.columns.length} columns`);

@@ -44,7 +44,7 @@ describe('fleetlab bench matmul', () => {
     [['bench', 'matmul', '--sizes', '12x3'], "fleetlab: --sizes '12x3': '12x3' is neither N nor"],
     [['bench', 'matmul', '--sizes', 'big'], "fleetlab: --sizes 'big': 'big' is not a whole number"],
     [['bench', 'matmul', '--sizes', '64,'], "fleetlab: --sizes '64,' has an empty entry"],
-    [['bench', 'matmul', '--bogus'], "fleetlab: Unknown option '--bogus'"],
+    [['bench', 'matmul', '--bogus'], "fleetlab: unknown option '--bogus'"],
   ])('%j exits 2 with one line on stderr', (args, start) => {
     const r = fleetlab(...args);
     expect(r.code).toBe(2);

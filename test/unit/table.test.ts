@@ -39,3 +39,24 @@ describe('median', () => {
     expect(median([Number.NaN])).toBeNaN();
   });
 });
+
+describe('Table.labels', () => {
+  it('starts each label over its column, however wide the columns before it', () => {
+    const t = new Table([
+      { title: 'size', unit: '(B)', width: 4 },
+      { title: 'time', unit: '(us)', width: 6 },
+      { title: 'median', unit: '(us)', width: 6 },
+      { title: 'time', unit: '(us)', width: 6 },
+    ]);
+    const [titles] = t.header();
+    const line = t.labels([
+      [1, 'out-of-place'],
+      [3, 'in-place'],
+    ]);
+    // Each label begins where its column's cell begins in the header.
+    const cellStart = (i: number) => 1 + [4, 6, 6].slice(0, i).reduce((s, w) => s + w + 2, 0);
+    expect(line.indexOf('out-of-place')).toBe(cellStart(1));
+    expect(line.indexOf('in-place')).toBe(cellStart(3));
+    expect(titles?.slice(cellStart(3)).trim()).toBe('time');
+  });
+});
