@@ -1,21 +1,6 @@
-// The matmul kernels' buffers inside a plan (src/exec/executor/steps.ts): A, B and C are regions
-// of one arena, the storage buffer that holds the rank's buffers, at element offsets given
-// with the shape. One read-write binding: WebGPU forbids binding one buffer both read-only and
-// writable in a dispatch. Same accessors as matmul-bindings.wgsl, so the kernels are shared.
-struct Dims {
-  m: u32,
-  k: u32,
-  n: u32,
-  _pad0: u32,
-  a_off: u32,
-  b_off: u32,
-  c_off: u32,
-  _pad1: u32,
-}
-
-@group(0) @binding(0) var<storage, read_write> arena: array<f32>;
-@group(0) @binding(1) var<uniform> dims: Dims;
-
+// The matmul kernels' accessors inside a plan, operands as stored (row-major A M x K, B K x N,
+// C M x N at their offsets in the arena of matmul-arena-dims.wgsl). Same accessors as
+// matmul-bindings.wgsl, so the kernels are shared.
 fn load_a(i: u32) -> f32 { return arena[dims.a_off + i]; }
 fn load_b(i: u32) -> f32 { return arena[dims.b_off + i]; }
 fn store_c(i: u32, v: f32) { arena[dims.c_off + i] = v; }

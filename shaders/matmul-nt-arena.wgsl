@@ -1,21 +1,7 @@
 // C = A x B^T inside a plan, for an input gradient (dX = dY W^T): A is M x K, B is stored N x K
-// row-major (W as the forward pass read it), C is M x N, all regions of one arena as in
-// matmul-arena.wgsl. The tiled kernel asks for B's element (p, j) as load_b(p N + j); here that
-// is the stored element (j, p). See matmul-tn-arena.wgsl for why the accessor transposes.
-struct Dims {
-  m: u32,
-  k: u32,
-  n: u32,
-  _pad0: u32,
-  a_off: u32,
-  b_off: u32,
-  c_off: u32,
-  _pad1: u32,
-}
-
-@group(0) @binding(0) var<storage, read_write> arena: array<f32>;
-@group(0) @binding(1) var<uniform> dims: Dims;
-
+// row-major (W as the forward pass read it), C is M x N, in the arena of matmul-arena-dims.wgsl.
+// The tiled kernel asks for B's element (p, j) as load_b(p N + j); here that is the stored
+// element (j, p). See matmul-tn-arena.wgsl for why the accessor transposes.
 fn load_a(i: u32) -> f32 { return arena[dims.a_off + i]; }
 fn load_b(i: u32) -> f32 {
   let p = i / dims.n;

@@ -1,23 +1,9 @@
 // C = A^T x B inside a plan, for a weight gradient (dW = X^T dY): A is stored K x M row-major
-// (X as the forward pass wrote it, M x K after the transpose), B is K x N, C is M x N, all regions
-// of one arena as in matmul-arena.wgsl. The tiled kernel asks for A's element (r, p) as
+// (X as the forward pass wrote it, M x K after the transpose), B is K x N, C is M x N, in the
+// arena of matmul-arena-dims.wgsl. The tiled kernel asks for A's element (r, p) as
 // load_a(r K + p); here that is the stored element (p, r). Transposing in the accessor keeps one
 // matmul kernel (and its k order, which the oracle follows) instead of a copy per layout; the
 // integer division costs a little on the A tile's loads only.
-struct Dims {
-  m: u32,
-  k: u32,
-  n: u32,
-  _pad0: u32,
-  a_off: u32,
-  b_off: u32,
-  c_off: u32,
-  _pad1: u32,
-}
-
-@group(0) @binding(0) var<storage, read_write> arena: array<f32>;
-@group(0) @binding(1) var<uniform> dims: Dims;
-
 fn load_a(i: u32) -> f32 {
   let r = i / dims.k;
   let p = i % dims.k;

@@ -62,11 +62,11 @@ function transposedKernel(which: Which) {
     },
     flops: (p) => matmulFlops(p),
     bytes: (p) => matmulMinBytes(p),
-    // The Dims of matmul-tn-arena.wgsl / matmul-nt-arena.wgsl: the shape, then element offsets.
+    // matmul-arena-dims.wgsl's Dims: the shape, then element offsets.
     arena: (p, at) => ({
       program: {
         label: `${name} (arena)`,
-        shaders: [`${name}-arena`, 'matmul-tiled'],
+        shaders: ['matmul-arena-dims', `${name}-arena`, 'matmul-tiled'],
         aliases: {},
         constants: MATMUL_CONFIG.tiled,
       },

@@ -143,7 +143,10 @@ export function matmulMinBytes({ m, k, n }: MatmulShape): number {
 export function matmulProgram(kernel: MatmulKernel, binding: 'arena' | 'buffers'): KernelProgram {
   return {
     label: binding === 'arena' ? `matmul-${kernel} (arena)` : `matmul-${kernel}`,
-    shaders: [binding === 'arena' ? 'matmul-arena' : 'matmul-bindings', `matmul-${kernel}`],
+    shaders:
+      binding === 'arena'
+        ? ['matmul-arena-dims', 'matmul-arena', `matmul-${kernel}`]
+        : ['matmul-bindings', `matmul-${kernel}`],
     aliases: {},
     constants: MATMUL_CONFIG[kernel],
   };
@@ -181,7 +184,7 @@ export const matmulKernel = {
   }),
   flops: (p) => matmulFlops(p),
   bytes: (p) => matmulMinBytes(p),
-  // matmul-arena.wgsl's Dims: the shape, then the element offsets of A, B and C.
+  // matmul-arena-dims.wgsl's Dims: the shape, then the element offsets of A, B and C.
   arena: (p, at) => launch(p, 'arena', [p.m, p.k, p.n, 0, at('a'), at('b'), at('c'), 0]),
   buffers: (p) => launch(p, 'buffers', [p.m, p.k, p.n, 0]),
 } satisfies Kernel<MatmulParams>;

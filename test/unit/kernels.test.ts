@@ -205,7 +205,7 @@ describe('launches', () => {
     expect(Array.from(launch.uniform)).toEqual([40, 8, 33, 0, 64, 128, 256, 0]);
     // The tiled kernel covers 32 x 32 of C a workgroup.
     expect(launch.workgroups).toEqual([2, 2, 1]);
-    expect(launch.program.shaders).toEqual(['matmul-arena', 'matmul-tiled']);
+    expect(launch.program.shaders).toEqual(['matmul-arena-dims', 'matmul-arena', 'matmul-tiled']);
   });
 
   it('bias-gelu takes vec4 lanes only where every operand starts on one', () => {

@@ -1,7 +1,7 @@
 // Kernels of the registry (src/kernels/) as GPU dispatches: the one place a kernel's launch
 // (shader files, aliases, pipeline constants, uniform words, grid) becomes a pipeline and a bind
 // group. A plan's kernel ops run on the arena that holds the rank's buffers (each kernel's arena
-// binding file, e.g. shaders/matmul-arena.wgsl, makes its operands regions of one storage
+// binding files, e.g. shaders/matmul-arena-dims.wgsl with matmul-arena.wgsl, make its operands regions of one storage
 // buffer at offsets given in the uniform); each kernel op has its own 256 B uniform slot. The
 // decoder and the one-shot runners bind buffers of their own through `kernelProgram`.
 import type { GpuContext } from '../../gpu/device.ts';
