@@ -1,6 +1,8 @@
 // One config for the demo pages (Vite, root demos/) and the three test projects (Vitest).
-import { readdirSync, statSync } from 'node:fs';
-import { join, relative, resolve } from 'node:path';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { extname, join, relative, resolve } from 'node:path';
+import type { Connect, Plugin } from 'vite';
 import { defineConfig } from 'vitest/config';
 
 const here = import.meta.dirname;
@@ -17,8 +19,66 @@ function pages(dir = demos): Record<string, string> {
   return out;
 }
 
+/**
+ * Unknown paths as a static host answers them: a page's folder without its slash is redirected
+ * to it (as GitHub Pages does), and a page that does not exist gets 404.html with status 404
+ * (appType 'mpa' alone answers an empty 404). `dir` is where the pages are: demos/ when
+ * serving, dist/ when previewing the build.
+ */
+function notFoundPage(): Plugin {
+  const handlers = (dir: () => string) => {
+    const isFile = (path: string) => existsSync(path) && statSync(path).isFile();
+    const pathOf = (req: IncomingMessage) =>
+      decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
+    const slash: Connect.NextHandleFunction = (req, res, next) => {
+      const path = pathOf(req);
+      if (!path.endsWith('/') && extname(path) === '' && isFile(join(dir(), path, 'index.html'))) {
+        res.statusCode = 301;
+        res.setHeader('Location', `${path}/${new URL(req.url ?? '/', 'http://x').search}`);
+        res.end();
+        return;
+      }
+      next();
+    };
+    // Runs after Vite's own middleware: what reaches it is no module, asset or page of ours.
+    const missing = (req: IncomingMessage, res: ServerResponse, next: () => void) => {
+      const path = pathOf(req);
+      const page = path.endsWith('.html') && isFile(join(dir(), path));
+      const wantsPage = (req.headers.accept ?? '').includes('text/html') || req.method === 'HEAD';
+      if (page || !wantsPage || !['GET', 'HEAD'].includes(req.method ?? '')) return next();
+      res.statusCode = 404;
+      res.setHeader('Content-Type', 'text/html; charset=utf-8');
+      res.end(req.method === 'HEAD' ? undefined : readFileSync(join(dir(), '404.html')));
+    };
+    return { slash, missing };
+  };
+  let outDir = resolve(here, 'dist');
+  return {
+    name: 'fleetlab-not-found',
+    configResolved(config) {
+      outDir = resolve(config.root, config.build.outDir);
+    },
+    configureServer(server) {
+      const { slash, missing } = handlers(() => server.config.root);
+      server.middlewares.use(slash);
+      return () => server.middlewares.use(missing);
+    },
+    configurePreviewServer(server) {
+      const { slash, missing } = handlers(() => outDir);
+      server.middlewares.use(slash);
+      return () => server.middlewares.use(missing);
+    },
+  };
+}
+
 export default defineConfig({
   root: demos,
+  // Relative URLs everywhere in the build: dist/ works from any sub-path (GitHub Pages serves a
+  // project at /<repo>/), not only from a host's root.
+  base: './',
+  // Each page is its own HTML file: an unknown path is a 404, never the index with 200.
+  appType: 'mpa',
+  plugins: [notFoundPage()],
   publicDir: false,
   cacheDir: resolve(here, 'node_modules/.vite'),
   // Pages import src/ and shaders/ from above their root.

@@ -1,12 +1,14 @@
 // The harness of end-to-end tests: the demo pages served by Vite's dev server (as `npm run dev`
-// serves them) and the system's Chromium driven by puppeteer-core, with the flags that make
-// WebGPU run on SwiftShader without a GPU (shared/PLATFORM.md, section 3).
+// serves them), or the built site under a sub-path (static-site.ts, as a static host serves
+// dist/), and the system's Chromium driven by puppeteer-core, with the flags that make WebGPU
+// run on SwiftShader without a GPU (shared/PLATFORM.md, section 3).
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import puppeteer, { type Browser, type Page } from 'puppeteer-core';
 import { createServer, type ViteDevServer } from 'vite';
+import { serveStatic } from './static-site.ts';
 
 const repo = resolve(import.meta.dirname, '../..');
 
@@ -78,11 +80,13 @@ export interface WatchedPage {
 
 export interface E2E {
   readonly browser: Browser;
-  readonly server: ViteDevServer;
+  /** Vite's dev server; absent when the pages come from a built site. */
+  readonly server?: ViteDevServer;
   readonly executablePath: string;
   /** Every flag Chromium was started with beyond Puppeteer's defaults. */
   readonly flags: readonly string[];
   readonly developerFeatures: boolean;
+  /** A page's URL from its path below the site's root ('/collectives/#preset=x'). */
   url(path: string): string;
   /** A page that records its errors; `noWebGpu` hides navigator.gpu before any script runs. */
   newPage(options?: { noWebGpu?: boolean }): Promise<WatchedPage>;
@@ -91,10 +95,18 @@ export interface E2E {
 
 export interface E2EOptions {
   readonly developerFeatures?: boolean;
+  /** Serve this built site (static-site.ts's buildSite) under `mount` instead of Vite's dev server. */
+  readonly built?: { readonly dir: string; readonly mount: string };
 }
 
-export async function startE2E(options: E2EOptions = {}): Promise<E2E> {
-  const executablePath = findBrowser();
+interface Site {
+  /** The site's root URL, ending in a slash. */
+  readonly root: string;
+  readonly server?: ViteDevServer;
+  close(): Promise<void>;
+}
+
+async function devServer(): Promise<Site> {
   const server = await createServer({
     configFile: join(repo, 'vite.config.ts'),
     logLevel: 'warn',
@@ -102,15 +114,26 @@ export async function startE2E(options: E2EOptions = {}): Promise<E2E> {
     // Port 0: the system picks a free one, so tests never collide with `npm run dev`.
     server: { host: 'localhost', port: 0, strictPort: true, open: false },
   });
-  let browser: Browser | undefined;
-  const userDataDir = mkdtempSync(join(tmpdir(), 'fleetlab-chromium-'));
   try {
     await server.listen();
     const address = server.httpServer?.address() as AddressInfo | null;
     if (!address || typeof address !== 'object') throw new Error('Vite did not start listening');
     // localhost, not 127.0.0.1: both are secure contexts, but this is what the docs tell users.
-    const origin = `http://localhost:${address.port}`;
+    return { root: `http://localhost:${address.port}/`, server, close: () => server.close() };
+  } catch (error) {
+    await server.close();
+    throw error;
+  }
+}
 
+export async function startE2E(options: E2EOptions = {}): Promise<E2E> {
+  const executablePath = findBrowser();
+  const site: Site = options.built
+    ? await serveStatic(options.built.dir, options.built.mount)
+    : await devServer();
+  let browser: Browser | undefined;
+  const userDataDir = mkdtempSync(join(tmpdir(), 'fleetlab-chromium-'));
+  try {
     const developerFeatures = options.developerFeatures ?? false;
     const flags = [...WEBGPU_FLAGS, ...(developerFeatures ? [DEVELOPER_FEATURES_FLAG] : [])];
     browser = await puppeteer.launch({
@@ -126,11 +149,12 @@ export async function startE2E(options: E2EOptions = {}): Promise<E2E> {
 
     return {
       browser: launched,
-      server,
+      ...(site.server ? { server: site.server } : {}),
       executablePath,
       flags: ['--headless=new', ...flags, `--user-data-dir=${userDataDir}`],
       developerFeatures,
-      url: (path) => new URL(path, origin).href,
+      // Below the root, never above it: '/x/' is the site's x/, wherever the site is mounted.
+      url: (path) => new URL(path.replace(/^\/+/, ''), site.root).href,
       async newPage(pageOptions = {}) {
         const page = await launched.newPage();
         const errors: string[] = [];
@@ -152,13 +176,13 @@ export async function startE2E(options: E2EOptions = {}): Promise<E2E> {
       },
       async close() {
         await launched.close();
-        await server.close();
+        await site.close();
         rmSync(userDataDir, { recursive: true, force: true });
       },
     };
   } catch (error) {
     await browser?.close();
-    await server.close();
+    await site.close();
     rmSync(userDataDir, { recursive: true, force: true });
     throw error;
   }
