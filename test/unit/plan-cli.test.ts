@@ -126,7 +126,7 @@ describe('fleetlab plan options', () => {
     ['plan allreduce --ranks 4 --layout mlp', /--layout does not apply to plan allreduce/],
     ['plan allreduce --ranks 4 --fabric moon', /--fabric 'moon' is not one of nvswitch, /],
     ['plan scatter --bogus', /unknown collective 'scatter'/],
-    ['plan allreduce --ranks 4K', /--ranks '4K' must be at most 4096/],
+    ['plan allreduce --ranks 8K', /--ranks '8K' must be at most 4096/],
     ['plan allreduce --ranks 12 --fabric dgx-h100', /dgx-h100 needs ranks <= 8 or a multiple of 8/],
     ['plan scatter --ranks 4', /unknown collective 'scatter'/],
     ['plan allreduce tp --ranks 4', /plan takes one collective, not 'tp' too/],
