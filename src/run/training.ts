@@ -50,37 +50,47 @@ export async function checkTrainingStep(
   const exec = new GraphExecutor(run.ctx, run.shaders, graph, undefined, run.cache);
   try {
     await exec.prepare();
-    exec.upload(scatterTrainingInputs(graph, info, inputs));
-    await exec.runUntimed();
-    const got = await exec.download();
-    const ref = trainingReference(info, inputs);
-    let wrong = 0;
-    let max_abs_err = 0;
-    let bound = 0;
-    const part = (t: { v: Float64Array; e: Float64Array }, { offset, count }: Run) => ({
-      v: t.v.subarray(offset, offset + count),
-      e: t.e.subarray(offset, offset + count),
-    });
-    const at = (a: unknown, { offset, count }: Run) =>
-      (a as Float32Array).subarray(offset, offset + count);
-    got.forEach((own, r) => {
-      // Each rank is held to what it holds after the step: all of the model, its ZeRO shards,
-      // or its pipeline stage's layers (TrainingInfo.owns).
-      const owns = info.owns[r];
-      for (const run of owns?.grads ?? []) {
-        wrong += checkBounded(at(own.grad, run), part(ref.grad, run)).wrong;
-      }
-      for (const run of owns?.params ?? []) {
-        const params = checkBounded(at(own.params, run), part(ref.params, run));
-        wrong += params.wrong;
-        max_abs_err = Math.max(max_abs_err, params.max_abs_err);
-        bound = Math.max(bound, params.max_bound);
-      }
-    });
-    return { wrong, max_abs_err, bound, ok: wrong === 0, loss: ref.loss };
+    return await checkOn(exec, info, inputs);
   } finally {
     exec.destroy();
   }
+}
+
+/** Uploads `inputs`, runs the prepared executor's step once and checks every rank. */
+async function checkOn(
+  exec: GraphExecutor,
+  info: TrainingInfo,
+  inputs: TrainingInputs,
+): Promise<TrainingCheck> {
+  const graph = exec.graph;
+  exec.upload(scatterTrainingInputs(graph, info, inputs));
+  await exec.runUntimed();
+  const got = await exec.download();
+  const ref = trainingReference(info, inputs);
+  let wrong = 0;
+  let max_abs_err = 0;
+  let bound = 0;
+  const part = (t: { v: Float64Array; e: Float64Array }, { offset, count }: Run) => ({
+    v: t.v.subarray(offset, offset + count),
+    e: t.e.subarray(offset, offset + count),
+  });
+  const at = (a: unknown, { offset, count }: Run) =>
+    (a as Float32Array).subarray(offset, offset + count);
+  got.forEach((own, r) => {
+    // Each rank is held to what it holds after the step: all of the model, its ZeRO shards,
+    // or its pipeline stage's layers (TrainingInfo.owns).
+    const owns = info.owns[r];
+    for (const run of owns?.grads ?? []) {
+      wrong += checkBounded(at(own.grad, run), part(ref.grad, run)).wrong;
+    }
+    for (const run of owns?.params ?? []) {
+      const params = checkBounded(at(own.params, run), part(ref.params, run));
+      wrong += params.wrong;
+      max_abs_err = Math.max(max_abs_err, params.max_abs_err);
+      bound = Math.max(bound, params.max_bound);
+    }
+  });
+  return { wrong, max_abs_err, bound, ok: wrong === 0, loss: ref.loss };
 }
 
 /** A fabric of real devices for the emulated faces (as the runner's EmulatedFabric). */
@@ -146,13 +156,15 @@ export async function measureTraining(
   const { graph, serial } = trainingGraphs(spec);
   const info = trainingInfo(graph);
   const inputs = trainingInputs(info, options.seed ?? 1);
-  const check = await checkTrainingStep(run, graph, { inputs });
+  // One executor for the check and the timing: its pipelines and bind groups are built once.
   const exec = new GraphExecutor(run.ctx, run.shaders, graph, undefined, run.cache);
   const timer = options.timer ?? new GpuTimer(run.ctx);
   let measured_s: number;
+  let check: TrainingCheck;
   const kernel_s = new Float64Array(graph.tasks.length);
   try {
     await exec.prepare();
+    check = await checkOn(exec, info, inputs);
     exec.upload(scatterTrainingInputs(graph, info, inputs));
     const totals: number[] = [];
     const perTask: Float64Array[] = [];
