@@ -8,6 +8,17 @@ import { ALGORITHMS } from '../plans/registry.ts';
 import { UsageError } from './args.ts';
 import { type CommandSchema, parseCommand, usage } from './schema.ts';
 
+/** -f, nccl-tests' step factor: each size is the previous times F (bench and calibrate). */
+export const STEP_FACTOR_FLAG = {
+  kind: 'number',
+  short: 'f',
+  min: 1.01,
+  max: 1024,
+  default: '2',
+  help: 'each size is the previous times F',
+  meta: 'F',
+} as const;
+
 export const BENCH_SCHEMA = {
   name: 'bench',
   about:
@@ -28,15 +39,7 @@ export const BENCH_SCHEMA = {
   flags: {
     minbytes: { kind: 'size', short: 'b', default: '8K', help: 'smallest message' },
     maxbytes: { kind: 'size', short: 'e', default: '8M', help: 'largest message' },
-    stepfactor: {
-      kind: 'number',
-      short: 'f',
-      min: 1.01,
-      max: 1024,
-      default: '2',
-      help: 'each size is the previous times F',
-      meta: 'F',
-    },
+    stepfactor: STEP_FACTOR_FLAG,
     iters: {
       kind: 'count',
       short: 'n',

@@ -15,6 +15,7 @@ import { nodeShaders } from '../gpu/shaders-node.ts';
 import { describeExecutorModel, localExecutorModel } from '../model/executor-model.ts';
 import { formatSeconds } from '../model/units.ts';
 import { UsageError } from './args.ts';
+import { STEP_FACTOR_FLAG } from './bench-args.ts';
 import { cliContext } from './node-context.ts';
 import { type CommandSchema, parseCommand, usage } from './schema.ts';
 import { Table } from './table.ts';
@@ -28,15 +29,7 @@ export const CALIBRATE_SCHEMA = {
   flags: {
     'min-bytes': { kind: 'size', short: 'b', min: 16, default: '4K', help: 'smallest buffer' },
     'max-bytes': { kind: 'size', short: 'e', default: '64M', help: 'largest buffer' },
-    'step-factor': {
-      kind: 'number',
-      short: 'f',
-      min: 1.01,
-      max: 1024,
-      default: '2',
-      help: 'each size is the previous times F',
-      meta: 'F',
-    },
+    'step-factor': STEP_FACTOR_FLAG,
     'workgroup-size': {
       kind: 'count',
       min: 1,
