@@ -173,7 +173,8 @@ export function executorPlanSeconds(
   return executorStepTimes(model, steps).reduce((t, s) => t + s, 0);
 }
 
-const unavailable = (reason: string, notes: readonly string[] = []): UnavailableModel => ({
+/** A model that says why there is none (a caller that skips calibration, a fit that failed). */
+export const unavailable = (reason: string, notes: readonly string[] = []): UnavailableModel => ({
   available: false,
   reason,
   notes,

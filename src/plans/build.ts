@@ -1,4 +1,5 @@
 // Small helpers every plan builder shares: checking a spec, naming places, making ops.
+import { DTYPES, isDtype, isRedOp, REDOPS } from './dtype.ts';
 import {
   type BufferName,
   type CollectiveSpec,
@@ -26,6 +27,16 @@ export function checkSpec(spec: CollectiveSpec): void {
   }
   if (!Number.isInteger(root) || root < 0 || root >= ranks) {
     throw new RangeError(`root ${root} must be a rank from 0 to ${ranks - 1}`);
+  }
+  // The types say this already; a library caller in plain JavaScript gets the same words.
+  if (!isDtype(spec.dtype)) {
+    throw new RangeError(`dtype '${spec.dtype}' is unknown (dtypes: ${DTYPES.join(', ')})`);
+  }
+  if (!isRedOp(spec.redop)) {
+    throw new RangeError(`redop '${spec.redop}' is unknown (redops: ${REDOPS.join(', ')})`);
+  }
+  if (typeof spec.inPlace !== 'boolean') {
+    throw new RangeError(`inPlace ${String(spec.inPlace)} must be true or false`);
   }
 }
 

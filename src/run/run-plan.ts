@@ -19,7 +19,7 @@ import type { LinkSpec } from '../fabric/topologies.ts';
 import type { GpuContext } from '../gpu/device.ts';
 import type { PipelineCache } from '../gpu/pipelines.ts';
 import type { ShaderLibrary } from '../gpu/shader-library.ts';
-import type { ExecutorModel } from '../model/executor-model.ts';
+import { type ExecutorModel, unavailable } from '../model/executor-model.ts';
 import type { Plan } from '../plans/plan.ts';
 import {
   analyticFace,
@@ -43,6 +43,10 @@ export interface EmulatedFabric {
   readonly link: LinkSpec;
 }
 
+const NOT_CALIBRATED = unavailable(
+  'not calibrated (calibrate() and localExecutorModel() give one)',
+);
+
 export interface RunOptions {
   /** Timed iterations (nccl-tests -n), untimed ones first (-w), check the result (-c). */
   readonly iters: number;
@@ -51,8 +55,11 @@ export interface RunOptions {
   readonly config?: KernelConfig;
   /** Seed of the random input. */
   readonly seed?: number;
-  /** This GPU's executor model (or why there is none): the model face. */
-  readonly model: ExecutorModel;
+  /**
+   * This GPU's executor model (or why there is none): the model face. Absent: unavailable,
+   * "not calibrated" (calibrate() and localExecutorModel() give one).
+   */
+  readonly model?: ExecutorModel;
   /** A fabric of real devices: the emulated and analytic faces. */
   readonly emulated?: EmulatedFabric;
 }
@@ -70,7 +77,7 @@ export interface PlanRun {
 export async function runPlan(run: RunContext, plan: Plan, options: RunOptions): Promise<PlanRun> {
   const measured = await benchPlan(run.ctx, run.shaders, run.cache, plan, options, options.seed);
   const limits: ExecutorLimits = run.ctx.limits;
-  const model = modelFace(plan, options.model, limits);
+  const model = modelFace(plan, options.model ?? NOT_CALIBRATED, limits);
   const fabric = options.emulated;
   if (!fabric) return { plan, measured, model };
   const analytic_s = analyticFace(plan, fabric.link);

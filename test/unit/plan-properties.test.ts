@@ -262,6 +262,13 @@ describe('every builder refuses specs no plan can have', () => {
         expect(() => build({ ...spec, ranks: MAX_PLAN_RANKS + 1 })).toThrow(RangeError);
         expect(() => build({ ...spec, count: -1 })).toThrow(/count -1/);
         expect(() => build({ ...spec, root: 4 })).toThrow(/root 4 must be a rank from 0 to 3/);
+        // What TypeScript rules out, a plain-JavaScript caller of the library can still pass.
+        const loose = (extra: Record<string, unknown>) => ({ ...spec, ...extra }) as CollectiveSpec;
+        expect(() => build(loose({ dtype: 'f32' }))).toThrow(
+          "dtype 'f32' is unknown (dtypes: float, int32)",
+        );
+        expect(() => build(loose({ redop: 'avg' }))).toThrow(/redop 'avg' is unknown/);
+        expect(() => build(loose({ inPlace: 'yes' }))).toThrow(/inPlace yes must be true or false/);
       });
     }
   }
