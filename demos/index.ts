@@ -23,6 +23,7 @@ import tensorParallelShot from '../docs/tensor-parallel.png';
 // Screenshots of each page (the README's own, from docs/): imported, so the build copies them
 // and writes their paths relative to the page, as it does for scripts.
 import collectivesShot from '../docs/textbook-ring.png';
+import trainingShot from '../docs/training.png';
 import { GpuExecutor } from '../src/exec/executor/steps.ts';
 import { allocateBuffers, cloneBuffers, interpret } from '../src/exec/interpreter/steps.ts';
 import {
@@ -60,6 +61,13 @@ const DEMOS: readonly { title: string; href: string; shot: string; blurb: string
     shot: kvCacheShot,
     blurb:
       'A small decoder serving a workload from a paged KV cache: blocks admitted and preempted, static against continuous batching.',
+  },
+  {
+    title: 'Training parallelism',
+    href: './training/',
+    shot: trainingShot,
+    blurb:
+      'One training step, data or pipeline parallel, run and checked on this GPU: gradient buckets hiding under the backward pass, ZeRO, and the pipeline bubble beside its formula.',
   },
 ];
 

@@ -80,7 +80,7 @@ describe('built site under a sub-path', () => {
       as.map((a) => (a as HTMLAnchorElement).href),
     );
     expect(links.sort()).toEqual(
-      ['collectives/', 'kv-cache/', 'tensor-parallel/'].map((p) => root + p),
+      ['collectives/', 'kv-cache/', 'tensor-parallel/', 'training/'].map((p) => root + p),
     );
     expectBelowMount(requests);
     expect(errors).toEqual([]);
@@ -125,6 +125,22 @@ describe('built site under a sub-path', () => {
     );
     expect(run.requests).toBeGreaterThan(0);
     expect(run).toMatchObject({ completed: run.requests, measured: true });
+    expectBelowMount(requests);
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  it('training: the default preset runs on the GPU, checked against the reference', async () => {
+    const { page, errors, requests } = await open('/training/');
+    expect(await visibleAlerts(page)).toEqual([]);
+    const run = await page.evaluate(() =>
+      (
+        window as unknown as {
+          fleetlabTraining: { run(): { measured: boolean; ok: boolean } };
+        }
+      ).fleetlabTraining.run(),
+    );
+    expect(run).toMatchObject({ measured: true, ok: true });
     expectBelowMount(requests);
     expect(errors).toEqual([]);
     await page.close();

@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { VIEW_PRESETS } from '../../src/view/collectives/presets.ts';
 import { KV_PRESETS } from '../../src/view/kv-cache/state.ts';
 import { TP_PRESETS } from '../../src/view/tensor-parallel/state.ts';
+import { TRAINING_PRESETS } from '../../src/view/training/state.ts';
 import { type E2E, startE2E } from './browser.ts';
 import { READY_TIMEOUT, stepTo, textOf, visibleAlerts, waitReady } from './page-checks.ts';
 
@@ -107,6 +108,7 @@ describe('the pages at 1024x768', () => {
       './collectives/',
       './tensor-parallel/',
       './kv-cache/',
+      './training/',
     ]);
     for (const c of cards) {
       expect(c.loaded).toBe(true);
@@ -156,6 +158,30 @@ describe('the pages at 1024x768', () => {
         await page.waitForSelector('html.present');
         await expectTransportInOneRow(page);
       }
+      expect(errors).toEqual([]);
+      await page.close();
+    }
+  });
+
+  it('training: one transport row, the caption whole, the timeline fills the stage, in both modes', async () => {
+    const preset = TRAINING_PRESETS.find((p) => p.name === 'bubble-gpipe-p8-m16');
+    if (!preset) throw new Error('no preset bubble-gpipe-p8-m16');
+    for (const present of [false, true]) {
+      const { page, errors } = await open(
+        `/training/#preset=${preset.name}&step=23${present ? '&present=1' : ''}`,
+      );
+      expect(await visibleAlerts(page)).toEqual([]);
+      await stepTo(page, 24);
+      await expectTransportInOneRow(page);
+      await expectCaptionWhole(page);
+      const canvas = await page.$eval('#timeline', (e) => ({
+        w: e.clientWidth,
+        h: e.clientHeight,
+      }));
+      expect(canvas.w).toBeGreaterThan(500);
+      expect(canvas.h).toBeGreaterThan(300);
+      if (present) await expectPresenting(page, preset.description);
+      else expect(await textOf(page, '#preset-note')).toBe(preset.description);
       expect(errors).toEqual([]);
       await page.close();
     }

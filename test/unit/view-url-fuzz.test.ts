@@ -18,6 +18,7 @@ import { parseBandwidth, parseByteSize, parseTime } from '../../src/model/units-
 import { DTYPES, REDOPS } from '../../src/plans/dtype.ts';
 import { COLLECTIVES, LAYOUTS } from '../../src/plans/plan.ts';
 import { ALGORITHMS } from '../../src/plans/registry.ts';
+import { SCHEDULES } from '../../src/plans/training/schedules.ts';
 import { VIEW_PRESETS } from '../../src/view/collectives/presets.ts';
 import { CONTROLS, VIEW_LIMITS, type ViewState } from '../../src/view/collectives/state.ts';
 import { parseState, serializeState, URL_KEYS } from '../../src/view/collectives/url-state.ts';
@@ -38,6 +39,14 @@ import {
   TP_URL_KEYS,
   type TpState,
 } from '../../src/view/tensor-parallel/state.ts';
+import {
+  parseTrainingState,
+  serializeTrainingState,
+  TRAINING_LIMITS,
+  TRAINING_PRESETS,
+  TRAINING_URL_KEYS,
+  type TrainingState,
+} from '../../src/view/training/state.ts';
 
 const RUNS = 400;
 
@@ -268,6 +277,27 @@ const kvCache: Page<KvState> = {
   value: (s, key) => s[key as keyof KvState],
 };
 
+const training: Page<TrainingState> = {
+  name: 'training',
+  keys: TRAINING_URL_KEYS,
+  samples: {
+    preset: TRAINING_PRESETS.map((p) => p.name),
+    mode: ['dp', 'pp'],
+    schedule: SCHEDULES,
+    fabric: FABRICS,
+    ...Object.fromEntries(
+      Object.entries(TRAINING_LIMITS).map(([key, limits]) => [key, range(limits)] as const),
+    ),
+  },
+  parse: (hash) => parseTrainingState(hash),
+  serialize: (s) => [serializeTrainingState(s)],
+  meaning: (key, text) => {
+    if (['preset', 'mode', 'schedule', 'fabric'].includes(key)) return text;
+    return key === 'speed' ? decimal(text) : whole(text);
+  },
+  value: (s, key) => s[key as keyof TrainingState],
+};
+
 /** A key=value pair as decoded text: a page's key (or not) with a sample or hostile value. */
 function pairs(page: Page<unknown>) {
   const known = fc.constantFrom(...page.keys);
@@ -314,7 +344,7 @@ function expectValid<S>(page: Page<S>, state: S): void {
   }
 }
 
-describe.each([collectives, tensorParallel, kvCache] as Page<unknown>[])(
+describe.each([collectives, tensorParallel, kvCache, training] as Page<unknown>[])(
   '$name URL state',
   (page) => {
     it('never throws on raw junk, and what it returns is a valid state', () => {
