@@ -9,6 +9,7 @@ import { CALIBRATE_USAGE, runCalibrate } from './calibrate.ts';
 import { COUNT_FORMS, RATE_FORMS, SIZE_FORMS, TIME_FORMS } from './grammar.ts';
 import { MODEL_USAGE, runModel } from './model.ts';
 import { KVCACHE_USAGE } from './model-kvcache.ts';
+import { MOE_USAGE } from './model-moe.ts';
 import { OVERLAP_USAGE, PIPELINE_USAGE, ZERO_USAGE } from './model-training.ts';
 import { PLAN_USAGE, runPlan } from './plan.ts';
 import { runServe, SERVE_USAGE } from './serve.ts';
@@ -60,6 +61,7 @@ const COMMANDS: Readonly<Record<string, Entry>> = {
       pipeline: PIPELINE_USAGE,
       zero: ZERO_USAGE,
       overlap: OVERLAP_USAGE,
+      moe: MOE_USAGE,
     },
   },
   dp: { usage: DP_USAGE, run: runDp },

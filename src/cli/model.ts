@@ -8,6 +8,7 @@ import { p2pCrossover, pointToPoint, ringTreeCrossover } from '../model/p2p.ts';
 import { COLLECTIVES, type Collective } from '../plans/plan.ts';
 import { UsageError } from './args.ts';
 import { KVCACHE_SCHEMA, runKvcache } from './model-kvcache.ts';
+import { MOE_SCHEMA, runMoeModel } from './model-moe.ts';
 import { type ModelResult, renderModel, type TermFields } from './model-report.ts';
 import {
   OVERLAP_SCHEMA,
@@ -28,15 +29,16 @@ export const MODEL_SCHEMA = {
   about:
     'The closed-form time of a collective (alpha-beta-gamma), of one message with p2p, or the ' +
     "KV cache's bytes with kvcache ('fleetlab model kvcache --help'), or the training models: " +
-    'pipeline (the bubble), zero (bytes a rank), overlap (gradient AllReduce under backward). No GPU.',
+    'pipeline (the bubble), zero (bytes a rank), overlap (gradient AllReduce under backward), ' +
+    'or moe (the expert-parallel all-to-all, sized). No GPU.',
   positionals: {
-    synopsis: '<collective|p2p|kvcache|pipeline|zero|overlap>',
+    synopsis: '<collective|p2p|kvcache|pipeline|zero|overlap|moe>',
     min: 1,
     max: 1,
     choices: [...COLLECTIVES, 'p2p'],
     unknown: (what: string) =>
-      `unknown collective '${what}' (collectives: ${COLLECTIVES.join(', ')}; or p2p, kvcache, pipeline, zero, overlap)`,
-    missing: `model needs a collective or p2p (${COLLECTIVES.join(', ')}, p2p), or kvcache, pipeline, zero, overlap`,
+      `unknown collective '${what}' (collectives: ${COLLECTIVES.join(', ')}; or p2p, kvcache, pipeline, zero, overlap, moe)`,
+    missing: `model needs a collective or p2p (${COLLECTIVES.join(', ')}, p2p), or kvcache, pipeline, zero, overlap, moe`,
     extra: (what: string) => `model takes one collective, not '${what}' too`,
   },
   flags: {
@@ -265,6 +267,12 @@ function isKvcache(args: string[]): boolean {
   return firstPositional(both, args) === 'kvcache';
 }
 
+/** Whether the arguments ask for `model moe`. */
+function isMoe(args: string[]): boolean {
+  const both = { ...MODEL_SCHEMA, flags: { ...MODEL_SCHEMA.flags, ...MOE_SCHEMA.flags } };
+  return firstPositional(both, args) === 'moe';
+}
+
 /** Which of the training models the arguments ask for, if any. */
 function trainingModelOf(args: string[]): TrainingModel | undefined {
   const flags = {
@@ -281,6 +289,7 @@ function trainingModelOf(args: string[]): TrainingModel | undefined {
 
 export async function runModel(args: string[], out: (line: string) => void): Promise<void> {
   if (isKvcache(args)) return runKvcache(args, out);
+  if (isMoe(args)) return runMoeModel(args, out);
   const training = trainingModelOf(args);
   if (training) {
     const { result, lines, json } = trainingModel(training, args);

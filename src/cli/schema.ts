@@ -395,7 +395,7 @@ const paragraphs = (text: string) =>
 
 /** The command's help, generated from its schema. */
 export function usage(schema: CommandSchema): string {
-  const synopsis = schema.positionals ? ` ${schema.positionals.synopsis}` : '';
+  const synopsis = schema.positionals?.synopsis ? ` ${schema.positionals.synopsis}` : '';
   return [
     `usage: fleetlab ${schema.name}${synopsis} [options]`,
     ...paragraphs(schema.about),

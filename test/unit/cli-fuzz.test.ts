@@ -18,6 +18,7 @@ import {
 } from '../../src/cli/grammar.ts';
 import { MODEL_SCHEMA, modelFromArgs } from '../../src/cli/model.ts';
 import { KVCACHE_SCHEMA, kvcacheFromArgs } from '../../src/cli/model-kvcache.ts';
+import { MOE_SCHEMA, moeFromArgs } from '../../src/cli/model-moe.ts';
 import { PLAN_SCHEMA, parsePlanArgs } from '../../src/cli/plan-args.ts';
 import type { CommandSchema } from '../../src/cli/schema.ts';
 import { parseServeArgs, SERVE_SCHEMA } from '../../src/cli/serve-args.ts';
@@ -36,6 +37,7 @@ const TARGETS: readonly Target[] = [
   { schema: CALIBRATE_SCHEMA, parse: parseCalibrateArgs, heads: [] },
   { schema: MODEL_SCHEMA, parse: modelFromArgs, heads: ['allreduce', 'p2p', 'broadcast'] },
   { schema: KVCACHE_SCHEMA, parse: kvcacheFromArgs, heads: ['kvcache'] },
+  { schema: MOE_SCHEMA, parse: moeFromArgs, heads: ['moe'] },
   { schema: PLAN_SCHEMA, parse: parsePlanArgs, heads: ['allreduce', 'tp', 'reduce'] },
   { schema: SERVE_SCHEMA, parse: parseServeArgs, heads: [] },
   { schema: TP_SCHEMA, parse: parseTpArgs, heads: [] },
