@@ -90,6 +90,8 @@ export default defineConfig({
     rollupOptions: { input: pages() },
   },
   test: {
+    // A worker that does not close (a device or a browser left open) is cut off, not waited for.
+    teardownTimeout: 30_000,
     reporters: ['default', './test/summary-reporter.ts'],
     projects: [
       {

@@ -57,6 +57,7 @@ const log = (line: string) => process.stderr.write(`${line}\n`);
 function argsFor(collective: BenchArgs['collective'], ranks: number, algorithm: string): BenchArgs {
   return {
     collective,
+    skew: 0,
     algorithms: [algorithm],
     ranks,
     minBytes: SIZES.minBytes,
@@ -106,7 +107,7 @@ timer.destroy();
 function errorStats(rows: readonly BenchResult[]) {
   const e = rows
     .filter((r) => r.size >= 256 * 1024)
-    .flatMap((r) => [r.out_of_place.model_error, r.in_place.model_error])
+    .flatMap((r) => [r.out_of_place.model_error, r.in_place?.model_error ?? Number.NaN])
     .filter(Number.isFinite)
     .map(Math.abs)
     .sort((a, b) => a - b);
@@ -119,7 +120,7 @@ function errorStats(rows: readonly BenchResult[]) {
 
 const all = errorStats([...results, headline]);
 const wrong = [...results, headline].reduce(
-  (n, r) => n + Math.max(0, r.out_of_place.nwrong) + Math.max(0, r.in_place.nwrong),
+  (n, r) => n + Math.max(0, r.out_of_place.nwrong) + Math.max(0, r.in_place?.nwrong ?? 0),
   0,
 );
 const report = {
@@ -132,7 +133,7 @@ const report = {
   headline: {
     what: `ring AllReduce, 8 ranks x ${HEADLINE_BYTES} B, out of place`,
     roofline_fraction: headline.roofline_fraction,
-    in_place_roofline_fraction: headline.in_place.roofline_fraction,
+    in_place_roofline_fraction: headline.in_place?.roofline_fraction ?? Number.NaN,
     model_error: headline.out_of_place.model_error,
     bus_bw_GBps: headline.out_of_place.bus_bw,
   },
@@ -153,7 +154,7 @@ const md: string[] = [
   '',
   '## Headline: ring AllReduce, 8 ranks',
   '',
-  `${HEADLINE_BYTES} B: busbw ${headline.out_of_place.bus_bw.toFixed(3)} GB/s, roofline_fraction ${headline.roofline_fraction.toFixed(3)} out of place, ${headline.in_place.roofline_fraction.toFixed(3)} in place (target 0.8); model error ${pct(headline.out_of_place.model_error)}.`,
+  `${HEADLINE_BYTES} B: busbw ${headline.out_of_place.bus_bw.toFixed(3)} GB/s, roofline_fraction ${headline.roofline_fraction.toFixed(3)} out of place, ${(headline.in_place?.roofline_fraction ?? Number.NaN).toFixed(3)} in place (target 0.8); model error ${pct(headline.out_of_place.model_error)}.`,
   '',
   `## Model error over sizes >= 256 KiB: median ${pct(all.median)}, worst ${pct(all.worst)} (${all.n} measurements; targets 10 % and 30 %)`,
   '',

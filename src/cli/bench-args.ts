@@ -3,6 +3,7 @@
 import { FABRIC_PRESETS } from '../fabric/fabric-presets.ts';
 import { MAX_RANKS } from '../plans/build.ts';
 import { DTYPES, type Dtype, REDOPS, type RedOp } from '../plans/dtype.ts';
+import { ALLTOALLV_ALGORITHMS } from '../plans/experts/alltoallv.ts';
 import { COLLECTIVES, type Collective } from '../plans/plan.ts';
 import { ALGORITHMS } from '../plans/registry.ts';
 import { UsageError } from './args.ts';
@@ -19,6 +20,10 @@ export const STEP_FACTOR_FLAG = {
   meta: 'F',
 } as const;
 
+/** What bench runs: nccl-tests' collectives, and the AllToAllv of a MoE dispatch. */
+export const BENCH_COLLECTIVES = [...COLLECTIVES, 'alltoallv'] as const;
+export type BenchCollective = (typeof BENCH_COLLECTIVES)[number];
+
 export const BENCH_SCHEMA = {
   name: 'bench',
   about:
@@ -27,13 +32,13 @@ export const BENCH_SCHEMA = {
     "executor; with --fabric, the same plan priced on that fabric ('emulated') and its closed " +
     "form ('analytic').",
   positionals: {
-    synopsis: `<${COLLECTIVES.join('|')}>`,
+    synopsis: `<${BENCH_COLLECTIVES.join('|')}>`,
     min: 1,
     max: 1,
-    choices: COLLECTIVES,
+    choices: BENCH_COLLECTIVES,
     unknown: (c: string) =>
-      `unknown collective '${c}' (have: ${COLLECTIVES.join(', ')}; or matmul)`,
-    missing: `bench takes one collective (${COLLECTIVES.join(', ')}), got 0`,
+      `unknown collective '${c}' (have: ${BENCH_COLLECTIVES.join(', ')}; or matmul)`,
+    missing: `bench takes one collective (${BENCH_COLLECTIVES.join(', ')}), got 0`,
     extra: (c: string) => `bench takes one collective, not '${c}' too`,
   },
   flags: {
@@ -97,6 +102,14 @@ export const BENCH_SCHEMA = {
       default: '8',
       help: 'simulated ranks',
     },
+    skew: {
+      kind: 'number',
+      min: 0,
+      max: 8,
+      default: '0',
+      help: 'alltoallv: each rank splits its count over the ranks by Zipf weights 1/(j+1)^S (0: evenly, as alltoall)',
+      meta: 'S',
+    },
     algo: {
       kind: 'text',
       help: "algorithms, comma separated (default: all for the collective; 'fleetlab model --help' lists them)",
@@ -130,7 +143,9 @@ export const BENCH_SCHEMA = {
 export const BENCH_USAGE = usage(BENCH_SCHEMA);
 
 export interface BenchArgs {
-  readonly collective: Collective;
+  readonly collective: BenchCollective;
+  /** alltoallv: the Zipf skew of the receivers (0: even). */
+  readonly skew: number;
   readonly algorithms: readonly string[];
   readonly minBytes: number;
   readonly maxBytes: number;
@@ -151,8 +166,11 @@ export interface BenchArgs {
 
 export function parseBenchArgs(args: string[]): BenchArgs {
   const { values, positionals } = parseCommand(BENCH_SCHEMA, args);
-  const collective = positionals[0] as Collective;
-  const known = Object.keys(ALGORITHMS[collective]);
+  const collective = positionals[0] as BenchCollective;
+  const known: readonly string[] =
+    collective === 'alltoallv'
+      ? ALLTOALLV_ALGORITHMS
+      : Object.keys(ALGORITHMS[collective as Collective]);
   const algorithms =
     values.algo === undefined ? known : values.algo.split(',').map((a) => a.trim());
   for (const a of algorithms) {
@@ -166,6 +184,9 @@ export function parseBenchArgs(args: string[]): BenchArgs {
   const { minbytes: minBytes, maxbytes: maxBytes, ranks } = values;
   if (maxBytes < minBytes)
     throw new UsageError(`--maxbytes ${maxBytes} B is below --minbytes ${minBytes} B`);
+  if (values.skew !== 0 && collective !== 'alltoallv') {
+    throw new UsageError(`--skew is for alltoallv, not ${collective}`);
+  }
   if (values.root >= ranks) {
     throw new UsageError(
       `--root '${values.root}' must be below --ranks ${ranks} (0 to ${ranks - 1})`,
@@ -173,6 +194,7 @@ export function parseBenchArgs(args: string[]): BenchArgs {
   }
   return {
     collective,
+    skew: values.skew,
     algorithms,
     minBytes,
     maxBytes,

@@ -10,6 +10,8 @@ import type { GpuTimer } from '../gpu/timer.ts';
 import { busBwFactor } from '../model/busbw.ts';
 import type { ExecutorModel } from '../model/executor-model.ts';
 import { DTYPE_INFO } from '../plans/dtype.ts';
+import { allToAllv, skewedCounts } from '../plans/experts/alltoallv.ts';
+import type { Plan } from '../plans/plan.ts';
 import { builderFor } from '../plans/registry.ts';
 import { type EmulatedFabric, type PlanRun, runPlan } from '../run/run-plan.ts';
 import type { BenchArgs } from './bench-args.ts';
@@ -50,7 +52,8 @@ export interface BenchResult {
   readonly redop: string;
   readonly root: number;
   readonly out_of_place: PlacementResult;
-  readonly in_place: PlacementResult;
+  /** Absent where the collective has no in-place form (alltoallv). */
+  readonly in_place?: PlacementResult;
   /** As out_of_place's, at the level nccl-tests' readers look for them. */
   readonly model: ModelTime;
   readonly traffic_bytes: number;
@@ -75,6 +78,27 @@ export function countOf(args: BenchArgs, bytes: number): number {
 
 const us = (s: number) => s * 1e6;
 
+/**
+ * The plan of one size, out of place or in place; undefined where there is no in-place form
+ * (alltoallv: every rank sends `count` elements, split over the ranks by --skew).
+ */
+export function benchPlanOf(
+  args: BenchArgs,
+  algorithm: string,
+  count: number,
+  inPlace: boolean,
+): Plan | undefined {
+  if (args.collective === 'alltoallv') {
+    if (inPlace) return undefined;
+    const counts = skewedCounts(args.ranks, count, args.skew);
+    return allToAllv({ ranks: args.ranks, counts, dtype: args.dtype }, algorithm);
+  }
+  return builderFor(
+    args.collective,
+    algorithm,
+  )({ ranks: args.ranks, count, dtype: args.dtype, redop: args.redop, inPlace, root: args.root });
+}
+
 /** Measures `size` bytes of `algorithm`, out of place then in place. */
 export async function measureSize(
   setup: BenchSetup,
@@ -83,20 +107,13 @@ export async function measureSize(
   size: number,
 ): Promise<BenchResult> {
   const { ctx, timer, cache, model } = setup;
-  const build = builderFor(args.collective, algorithm);
   const count = countOf(args, size);
   const bytes = count * DTYPE_INFO[args.dtype].bytes;
   const roofline = await measureCopyBuffer(ctx, timer, Math.max(bytes, 16));
   const placements: PlacementResult[] = [];
   for (const inPlace of [false, true]) {
-    const plan = build({
-      ranks: args.ranks,
-      count,
-      dtype: args.dtype,
-      redop: args.redop,
-      inPlace,
-      root: args.root,
-    });
+    const plan = benchPlanOf(args, algorithm, count, inPlace);
+    if (!plan) continue;
     const run = await runPlan({ ctx, shaders: nodeShaders, cache }, plan, {
       ...args,
       seed: size + (inPlace ? 1 : 0),
@@ -105,7 +122,7 @@ export async function measureSize(
     });
     placements.push(placement(args, run, bytes, roofline));
   }
-  const [oop, ip] = placements as [PlacementResult, PlacementResult];
+  const [oop, ip] = placements as [PlacementResult, PlacementResult | undefined];
   const result: BenchResult = {
     collective: args.collective,
     algorithm,
@@ -117,7 +134,7 @@ export async function measureSize(
     // nccl-tests prints -1 where the collective has no root.
     root: args.collective === 'broadcast' || args.collective === 'reduce' ? args.root : -1,
     out_of_place: oop,
-    in_place: ip,
+    ...(ip ? { in_place: ip } : {}),
     model: oop.model,
     traffic_bytes: oop.traffic_bytes,
     roofline_fraction: oop.roofline_fraction,

@@ -12,12 +12,12 @@ import { detectTimestampRegime, GpuTimer } from '../gpu/timer.ts';
 import { fitLocalCalibration, type LocalCalibration } from '../model/calibration.ts';
 import { describeExecutorModel, localExecutorModel } from '../model/executor-model.ts';
 import { formatBandwidth, formatSeconds } from '../model/units.ts';
-import { builderFor } from '../plans/registry.ts';
 import { type BenchArgs, parseBenchArgs } from './bench-args.ts';
 import { runBenchMatmul } from './bench-matmul.ts';
 import {
   type BenchResult,
   type BenchSetup,
+  benchPlanOf,
   countOf,
   measureSize,
   type PlacementResult,
@@ -50,18 +50,8 @@ async function modelCalibration(
 /** Checks the largest size fits the device before any GPU work: the executor names the limit. */
 function checkFits(ctx: GpuContext, args: BenchArgs): void {
   for (const algorithm of args.algorithms) {
-    const plan = builderFor(
-      args.collective,
-      algorithm,
-    )({
-      ranks: args.ranks,
-      count: countOf(args, args.maxBytes),
-      dtype: args.dtype,
-      redop: args.redop,
-      inPlace: false,
-      root: args.root,
-    });
-    new GpuExecutor(ctx, nodeShaders, plan);
+    const plan = benchPlanOf(args, algorithm, countOf(args, args.maxBytes), false);
+    if (plan) new GpuExecutor(ctx, nodeShaders, plan);
   }
 }
 
@@ -99,6 +89,11 @@ export async function runBench(argv: string[], out: (line: string) => void): Pro
     out(
       `# fleetlab bench ${args.collective}: ${args.ranks} ranks on one GPU, ${args.dtype} ${args.redop}`,
     );
+    if (args.collective === 'alltoallv') {
+      out(
+        `# counts      every rank sends 'count' elements, to rank j a share 1/(j+1)^${args.skew} of them (--skew ${args.skew}); no in-place form: N/A`,
+      );
+    }
     out(`# adapter     ${describeAdapter(ctx.adapter)}`);
     out(`# timestamps  ${regime.note}`);
     out(`# calibration ${source}`);
@@ -154,7 +149,7 @@ export async function runBench(argv: string[], out: (line: string) => void): Pro
         })) {
           const result = await measureSize(setup, args, algorithm, size);
           wrongTotal +=
-            Math.max(0, result.out_of_place.nwrong) + Math.max(0, result.in_place.nwrong);
+            Math.max(0, result.out_of_place.nwrong) + Math.max(0, result.in_place?.nwrong ?? 0);
           results.push(result);
           out(
             table.row([
@@ -174,7 +169,7 @@ export async function runBench(argv: string[], out: (line: string) => void): Pro
       timer.destroy();
     }
     const busbws = results
-      .flatMap((r) => [r.out_of_place.bus_bw, r.in_place.bus_bw])
+      .flatMap((r) => [r.out_of_place.bus_bw, r.in_place?.bus_bw ?? Number.NaN])
       .filter(Number.isFinite);
     const avgBusBw = busbws.reduce((a, b) => a + b, 0) / Math.max(1, busbws.length);
     out(`# Out of bounds values : ${wrongTotal} ${wrongTotal === 0 ? 'OK' : 'FAILED'}`);
@@ -247,7 +242,9 @@ function benchTable(withFabric: boolean): Table {
   ]);
 }
 
-function cells(p: PlacementResult, checked: boolean, withFabric: boolean): string[] {
+function cells(p: PlacementResult | undefined, checked: boolean, withFabric: boolean): string[] {
+  // No in-place form (alltoallv): every column N/A, as nccl-tests prints what it did not run.
+  if (!p) return Array.from({ length: withFabric ? 9 : 7 }, () => 'N/A');
   return [
     fixed(p.time, 2),
     fixed(p.alg_bw, 3),
@@ -269,7 +266,7 @@ function cells(p: PlacementResult, checked: boolean, withFabric: boolean): strin
 export function modelErrorSummary(results: readonly BenchResult[]): string {
   const errors = results
     .filter((r) => r.size >= 256 * 1024)
-    .flatMap((r) => [r.out_of_place.model_error, r.in_place.model_error])
+    .flatMap((r) => [r.out_of_place.model_error, r.in_place?.model_error ?? Number.NaN])
     .filter(Number.isFinite)
     .map(Math.abs)
     .sort((a, b) => a - b);

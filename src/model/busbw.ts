@@ -5,8 +5,12 @@
 import { checkBytes, checkRanks } from '../fabric/checks.ts';
 import type { Collective } from '../plans/plan.ts';
 
-/** AllReduce 2(n-1)/n; ReduceScatter, AllGather, AllToAll (n-1)/n; Broadcast, Reduce 1. */
-export function busBwFactor(collective: Collective, ranks: number): number {
+/**
+ * AllReduce 2(n-1)/n; ReduceScatter, AllGather, AllToAll (n-1)/n; Broadcast, Reduce 1.
+ * AllToAllv (nccl-tests has none): AllToAll's (n-1)/n of the size, each rank's input, the
+ * share that leaves a rank were the split even; a skewed split shows as a lower busbw.
+ */
+export function busBwFactor(collective: Collective | 'alltoallv', ranks: number): number {
   checkRanks(ranks);
   switch (collective) {
     case 'allreduce':
@@ -14,6 +18,7 @@ export function busBwFactor(collective: Collective, ranks: number): number {
     case 'reducescatter':
     case 'allgather':
     case 'alltoall':
+    case 'alltoallv':
       return (ranks - 1) / ranks;
     case 'broadcast':
     case 'reduce':

@@ -15,7 +15,7 @@
 
 import type { KernelCall } from '../kernels/kernel.ts';
 import type { Dtype, RedOp } from './dtype.ts';
-import type { Collective, LayerInfo, TrainingInfo } from './plan.ts';
+import type { Collective, ExchangeInfo, LayerInfo, TrainingInfo } from './plan.ts';
 
 export const STREAMS = ['compute', 'comm'] as const;
 export type Stream = (typeof STREAMS)[number];
@@ -87,6 +87,11 @@ export type PlanInfo =
       readonly count: number;
       readonly root: number;
       readonly inPlace: boolean;
+    }
+  | {
+      readonly kind: 'alltoallv';
+      readonly algorithm: string;
+      readonly exchange: ExchangeInfo;
     }
   | {
       readonly kind: 'tensor-parallel';

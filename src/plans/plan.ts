@@ -155,7 +155,7 @@ export interface TrainingInfo {
 export interface Plan {
   /** What the plan carries out: a collective, a tensor-parallel layer (see `layer`) or a
    * training step (see `training`). */
-  readonly collective: Collective | 'tensor-parallel' | 'training';
+  readonly collective: Collective | 'alltoallv' | 'tensor-parallel' | 'training';
   readonly algorithm: string;
   readonly ranks: number;
   /** nccl-tests' count: AllReduce, Broadcast, Reduce: elements per rank; AllGather: elements
@@ -177,6 +177,13 @@ export interface Plan {
   readonly layer?: LayerInfo;
   /** Training steps: the model, the batch's sharding and the gradient buckets. */
   readonly training?: TrainingInfo;
+  /** AllToAllv plans (src/plans/experts/alltoallv.ts): who sends how many elements to whom. */
+  readonly exchange?: ExchangeInfo;
+}
+
+/** An AllToAllv's count matrix: counts[i][j] elements go from rank i to rank j. */
+export interface ExchangeInfo {
+  readonly counts: readonly (readonly number[])[];
 }
 
 /** A link an op uses: the ordered pair (src rank, dst rank), or none for a rank-local op. */

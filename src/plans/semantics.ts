@@ -58,6 +58,22 @@ export function expectedOutputs(plan: Plan, inputs: readonly ElementArray[]): El
           like,
         ),
       );
+    case 'alltoallv': {
+      // Rank j gets rank 0's block for j, then rank 1's, ...: each at its packed offset.
+      const counts = plan.exchange?.counts;
+      if (!counts) throw new RangeError('an alltoallv plan without its counts');
+      return all.map((j) =>
+        concat(
+          inputs.map((a, i) => {
+            const row = counts[i] as readonly number[];
+            let at = 0;
+            for (let k = 0; k < j; k++) at += row[k] as number;
+            return a.slice(at, at + (row[j] as number));
+          }),
+          like,
+        ),
+      );
+    }
     case 'tensor-parallel':
     case 'training':
       throw new RangeError(`a ${plan.collective} plan has no collective semantics: interpret it`);

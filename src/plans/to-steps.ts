@@ -70,6 +70,21 @@ export function planOf(graph: Graph): Plan {
     const { collective, algorithm, count, root, inPlace } = info;
     return { collective, algorithm, count, root, inPlace, ...body, steps };
   }
+  if (info.kind === 'alltoallv') {
+    // As allToAllv gives it: the largest rank's input.
+    const count = Math.max(0, ...input.map((g) => g.count));
+    const { algorithm, exchange } = info;
+    return {
+      collective: 'alltoallv',
+      algorithm,
+      count,
+      root: 0,
+      inPlace: false,
+      ...body,
+      steps,
+      exchange,
+    };
+  }
   // A layer's or a step's count, as tensorParallel gives it: the elements of its result on a rank.
   const count = Math.max(0, ...output.map((g) => g.count));
   const common = { algorithm: info.algorithm, count, root: 0, inPlace: true, ...body, steps };

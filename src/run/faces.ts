@@ -13,6 +13,7 @@
 import { type ExecutorLimits, stepFeatures } from '../exec/executor/step-features.ts';
 import type { Fabric } from '../fabric/fabric.ts';
 import type { LinkSpec } from '../fabric/topologies.ts';
+import { allToAllvSeconds } from '../model/alltoallv.ts';
 import { CLOSED_FORMS, closedForm } from '../model/closed-forms.ts';
 import { type GraphPrice, type PriceGraphOptions, priceGraph } from '../model/event-pricer.ts';
 import {
@@ -148,8 +149,19 @@ export function analyticSeconds(
   }).time;
 }
 
+/** An AllToAllv's closed form on `link` (src/model/alltoallv.ts). */
+function alltoallvAnalytic(plan: Plan, link: AnalyticLink): number | undefined {
+  if (!plan.exchange) return undefined;
+  return allToAllvSeconds(plan.algorithm, plan.exchange.counts, {
+    alpha_s: link.alpha_s,
+    beta_Bps: link.beta_Bps,
+    elementBytes: DTYPE_INFO[plan.dtype].bytes,
+  });
+}
+
 /** The closed form of a collective plan on `link` (nccl-tests' bytes), if the book has one. */
 export function analyticFace(plan: Plan, link: AnalyticLink): number | undefined {
+  if (plan.collective === 'alltoallv') return alltoallvAnalytic(plan, link);
   if (plan.collective === 'tensor-parallel' || plan.collective === 'training') return undefined;
   const bytes = plan.count * DTYPE_INFO[plan.dtype].bytes;
   return analyticSeconds(plan.collective, plan.algorithm, plan.ranks, bytes, link);

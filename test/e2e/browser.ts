@@ -126,6 +126,25 @@ async function devServer(): Promise<Site> {
   }
 }
 
+/**
+ * Closes the browser, and kills its process if it has not gone in 20 s: a GPU process stuck in
+ * SwiftShader must fail one test file, not keep the whole run waiting on a child that never ends.
+ */
+async function closeBrowser(browser: Browser): Promise<void> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<'late'>((resolve) => {
+    timer = setTimeout(() => resolve('late'), 20_000);
+  });
+  try {
+    const closed = browser.close().then(() => 'closed' as const);
+    if ((await Promise.race([closed, late])) === 'late') browser.process()?.kill('SIGKILL');
+  } catch {
+    browser.process()?.kill('SIGKILL');
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 export async function startE2E(options: E2EOptions = {}): Promise<E2E> {
   const executablePath = findBrowser();
   const site: Site = options.built
@@ -175,13 +194,13 @@ export async function startE2E(options: E2EOptions = {}): Promise<E2E> {
         return { page, errors };
       },
       async close() {
-        await launched.close();
+        await closeBrowser(launched);
         await site.close();
         rmSync(userDataDir, { recursive: true, force: true });
       },
     };
   } catch (error) {
-    await browser?.close();
+    if (browser) await closeBrowser(browser);
     await site.close();
     rmSync(userDataDir, { recursive: true, force: true });
     throw error;

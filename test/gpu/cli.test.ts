@@ -115,6 +115,42 @@ describe('fleetlab bench', () => {
     expect(first.model.time).toBe(first.out_of_place.model.time);
   });
 
+  it('bench alltoallv: a skewed split, checked, out of place only (in place N/A)', () => {
+    const r = fleetlab(
+      'bench',
+      'alltoallv',
+      '-g',
+      '4',
+      '-b',
+      '4K',
+      '-e',
+      '4K',
+      '-n',
+      '1',
+      '--skew',
+      '1',
+      '--algo',
+      'pairwise',
+      '--fabric',
+      'nvswitch',
+      '--json',
+      '-',
+    );
+    expect(r.stderr).toEqual([]);
+    expect(r.code).toBe(0);
+    const text = r.stdout.slice(0, r.stdout.indexOf('\n{'));
+    expect(text).toContain('# Out of bounds values : 0 OK');
+    expect(text).toMatch(/share 1\/\(j\+1\)\^1 of them/);
+    const row = text.split('\n').find((l) => /^\s+4096\s/.test(l)) ?? '';
+    expect(row.trim().split(/\s+/).slice(-9)).toEqual(Array.from({ length: 9 }, () => 'N/A'));
+    const out = JSON.parse(r.stdout.slice(r.stdout.indexOf('\n{')));
+    const [first] = out.results;
+    expect(first).toMatchObject({ collective: 'alltoallv', algorithm: 'pairwise', count: 1024 });
+    expect(first.in_place).toBeUndefined();
+    expect(first.out_of_place.nwrong).toBe(0);
+    expect(first.out_of_place.emulated.analytic_time).toBeGreaterThan(0);
+  });
+
   it('fails the --min-busbw gate with exit 1 and says why', () => {
     const r = fleetlab(
       'bench',

@@ -29,7 +29,9 @@ describe('the packed tarball', () => {
     const out = execFileSync('npm', ['pack', '--json', '--pack-destination', dir], {
       cwd: root,
       encoding: 'utf8',
-      stdio: ['ignore', 'pipe', 'ignore'],
+      stdio: ['ignore', 'pipe', 'pipe'],
+      // A child that never ends would block this worker past every vitest timeout.
+      timeout: 240_000,
     });
     const info = JSON.parse(out.slice(out.indexOf('['))) as {
       filename: string;
@@ -40,13 +42,19 @@ describe('the packed tarball', () => {
     files = packed.files.map((f) => f.path);
     const target = join(dir, 'node_modules', 'fleetlab');
     mkdirSync(target, { recursive: true });
-    execFileSync('tar', ['-xzf', join(dir, packed.filename), '-C', target, '--strip-components=1']);
+    execFileSync(
+      'tar',
+      ['-xzf', join(dir, packed.filename), '-C', target, '--strip-components=1'],
+      {
+        timeout: 60_000,
+      },
+    );
     // Only what package.json declares a runtime dependency, plus the types a TS user adds.
     const pkg = JSON.parse(readFileSync(join(target, 'package.json'), 'utf8'));
     for (const dep of [...Object.keys(pkg.dependencies ?? {}), '@webgpu', '@types']) {
       symlinkSync(join(modules, dep), join(dir, 'node_modules', dep));
     }
-  }, 180_000);
+  }, 300_000);
 
   afterAll(() => {
     if (dir) rmSync(dir, { recursive: true, force: true });

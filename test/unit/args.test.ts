@@ -132,12 +132,26 @@ describe('bench options', () => {
     });
   });
 
+  it('alltoallv takes a skew and both its algorithms', () => {
+    expect(parseBenchArgs(['alltoallv', '--skew', '1.5'])).toMatchObject({
+      collective: 'alltoallv',
+      skew: 1.5,
+      algorithms: ['pairwise', 'direct'],
+    });
+  });
+
   it.each([
     [['scatter', '--bogus'], "unknown collective 'scatter'"],
     [['allreduce', '--min-busbw', '2'], "--min-busbw '2' needs a unit: 2GB/s"],
     [['broadcast', '-g', '4', '-r', '4'], "--root '4' must be below --ranks 4 (0 to 3)"],
     [['allreduce', '-b', '1Gb'], "--minbytes '1Gb': 'Gb' is bits"],
     [['allreduce', '--fabric', 'moon'], "--fabric 'moon' is not one of nvswitch"],
+    [['allreduce', '--skew', '1'], '--skew is for alltoallv, not allreduce'],
+    [['alltoallv', '--skew', '9'], "--skew '9'"],
+    [
+      ['alltoallv', '--algo', 'ring'],
+      "unknown algorithm 'ring' for alltoallv (have: pairwise, direct)",
+    ],
   ])('refuses %j', (argv, message) => {
     expect(() => parseBenchArgs(argv)).toThrow(message);
   });

@@ -238,14 +238,13 @@ describe('the fleetlab command', () => {
     const ok = spawnSync(
       process.execPath,
       [bin, 'model', 'p2p', '--bytes', '1MB', '--alpha', '5us', '--beta', '50GB/s', '--json'],
-      {
-        encoding: 'utf8',
-      },
+      { encoding: 'utf8', timeout: 25_000 },
     );
     expect(ok.status).toBe(0);
     expect(JSON.parse(ok.stdout).crossover_bytes).toBeCloseTo(250e3, 6);
     const bad = spawnSync(process.execPath, [bin, 'model', 'allreduce', '--ranks', '0'], {
       encoding: 'utf8',
+      timeout: 25_000,
     });
     expect(bad.status).toBe(2);
     expect(bad.stderr).toBe("fleetlab: --ranks '0' must be at least 1\n");
