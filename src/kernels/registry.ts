@@ -10,6 +10,7 @@ import type { AnyKernel } from './kernel.ts';
 import { matmulKernel } from './matmul.ts';
 import { matmulNtKernel, matmulTnKernel } from './matmul-transposed.ts';
 import { mseGradKernel } from './mse-grad.ts';
+import { scaleRowsKernel } from './scale-rows.ts';
 import { sgdKernel } from './sgd.ts';
 
 export const KERNELS: Readonly<Record<string, AnyKernel>> = Object.fromEntries(
@@ -25,6 +26,8 @@ export const KERNELS: Readonly<Record<string, AnyKernel>> = Object.fromEntries(
     mseGradKernel,
     columnSumKernel,
     sgdKernel,
+    // A mixture-of-experts layer: each expert's output row weighted by its token's gate.
+    scaleRowsKernel,
   ].map((k) => [k.name, k]),
 );
 

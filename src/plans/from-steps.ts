@@ -32,6 +32,10 @@ export function infoOf(plan: Plan): PlanInfo {
     if (!plan.training) throw new RangeError('a training plan without its step');
     return { kind: 'training', algorithm: plan.algorithm, training: plan.training };
   }
+  if (plan.collective === 'moe') {
+    if (!plan.moe) throw new RangeError('a moe plan without its layer');
+    return { kind: 'moe', algorithm: plan.algorithm, moe: plan.moe };
+  }
   if (plan.collective === 'alltoallv') {
     if (!plan.exchange) throw new RangeError('an alltoallv plan without its counts');
     return { kind: 'alltoallv', algorithm: plan.algorithm, exchange: plan.exchange };

@@ -15,7 +15,7 @@
 
 import type { KernelCall } from '../kernels/kernel.ts';
 import type { Dtype, RedOp } from './dtype.ts';
-import type { Collective, ExchangeInfo, LayerInfo, TrainingInfo } from './plan.ts';
+import type { Collective, ExchangeInfo, LayerInfo, MoeInfo, TrainingInfo } from './plan.ts';
 
 export const STREAMS = ['compute', 'comm'] as const;
 export type Stream = (typeof STREAMS)[number];
@@ -102,6 +102,11 @@ export type PlanInfo =
       readonly kind: 'training';
       readonly algorithm: string;
       readonly training: TrainingInfo;
+    }
+  | {
+      readonly kind: 'moe';
+      readonly algorithm: string;
+      readonly moe: MoeInfo;
     };
 
 export interface Graph {

@@ -155,7 +155,7 @@ export interface TrainingInfo {
 export interface Plan {
   /** What the plan carries out: a collective, a tensor-parallel layer (see `layer`) or a
    * training step (see `training`). */
-  readonly collective: Collective | 'alltoallv' | 'tensor-parallel' | 'training';
+  readonly collective: Collective | 'alltoallv' | 'tensor-parallel' | 'training' | 'moe';
   readonly algorithm: string;
   readonly ranks: number;
   /** nccl-tests' count: AllReduce, Broadcast, Reduce: elements per rank; AllGather: elements
@@ -179,6 +179,27 @@ export interface Plan {
   readonly training?: TrainingInfo;
   /** AllToAllv plans (src/plans/experts/alltoallv.ts): who sends how many elements to whom. */
   readonly exchange?: ExchangeInfo;
+  /** MoE layers (run as graphs; this is their packed lock-step form). */
+  readonly moe?: MoeInfo;
+}
+
+/**
+ * A mixture-of-experts layer's graph (src/plans/experts/moe-layer.ts): its shape, and in the
+ * layer phase the routing it was built for (the router phase has none yet).
+ */
+export interface MoeInfo {
+  readonly phase: 'router' | 'layer';
+  readonly ranks: number;
+  readonly experts: number;
+  readonly topK: number;
+  readonly tokens: number;
+  readonly d: number;
+  readonly hidden: number;
+  /** The dispatch AllToAllv's rows: rows[i][j] token copies from rank i to rank j's experts
+   * (the combine sends them back); all 0 in the router phase. */
+  readonly rows: readonly (readonly number[])[];
+  /** The AllToAllv algorithm of dispatch and combine. */
+  readonly algorithm: string;
 }
 
 /** An AllToAllv's count matrix: counts[i][j] elements go from rank i to rank j. */

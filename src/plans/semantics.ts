@@ -76,6 +76,7 @@ export function expectedOutputs(plan: Plan, inputs: readonly ElementArray[]): El
     }
     case 'tensor-parallel':
     case 'training':
+    case 'moe':
       throw new RangeError(`a ${plan.collective} plan has no collective semantics: interpret it`);
   }
 }

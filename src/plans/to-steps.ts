@@ -91,5 +91,6 @@ export function planOf(graph: Graph): Plan {
   if (info.kind === 'training') {
     return { collective: 'training', ...common, training: info.training };
   }
+  if (info.kind === 'moe') return { collective: 'moe', ...common, moe: info.moe };
   return { collective: 'tensor-parallel', ...common, layer: info.layer };
 }

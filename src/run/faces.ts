@@ -162,7 +162,13 @@ function alltoallvAnalytic(plan: Plan, link: AnalyticLink): number | undefined {
 /** The closed form of a collective plan on `link` (nccl-tests' bytes), if the book has one. */
 export function analyticFace(plan: Plan, link: AnalyticLink): number | undefined {
   if (plan.collective === 'alltoallv') return alltoallvAnalytic(plan, link);
-  if (plan.collective === 'tensor-parallel' || plan.collective === 'training') return undefined;
+  if (
+    plan.collective === 'tensor-parallel' ||
+    plan.collective === 'training' ||
+    plan.collective === 'moe'
+  ) {
+    return undefined;
+  }
   const bytes = plan.count * DTYPE_INFO[plan.dtype].bytes;
   return analyticSeconds(plan.collective, plan.algorithm, plan.ranks, bytes, link);
 }

@@ -48,6 +48,10 @@ const SAMPLES: Readonly<Record<string, readonly KernelParams[]>> = {
     { m: 37, n: 70 },
   ],
   sgd: [{ count: 1 }, { count: 203 }],
+  'scale-rows': [
+    { m: 1, n: 1 },
+    { m: 37, n: 13 },
+  ],
 };
 
 /** Inputs are uniform in [-r, r]: wide enough for GeLU's backward to reach its clamp (|z| > 5). */

@@ -33,12 +33,13 @@ describe('the registry', () => {
       'mse-grad',
       'column-sum',
       'sgd',
+      'scale-rows',
     ]);
   });
 
   it('names the kernels there are when asked for one that is not', () => {
     expect(() => kernelFor('softmax')).toThrow(
-      "no kernel 'softmax' (have: matmul, bias-gelu, attention, attention-paged, matmul-tn, matmul-nt, gelu-backward, mse-grad, column-sum, sgd)",
+      "no kernel 'softmax' (have: matmul, bias-gelu, attention, attention-paged, matmul-tn, matmul-nt, gelu-backward, mse-grad, column-sum, sgd, scale-rows)",
     );
     expect(() => kernelFor('toString')).toThrow(RangeError);
   });

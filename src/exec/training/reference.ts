@@ -59,7 +59,7 @@ function geluGrad(z: number): number {
  * C (m x n) = op(A) op(B): `ta` reads A stored k x m, `tb` reads B stored n x k, as the
  * matmul-tn and matmul-nt kernels do.
  */
-function matmul(
+export function matmul(
   a: Bounded,
   b: Bounded,
   m: number,
@@ -96,7 +96,7 @@ function matmul(
 }
 
 /** z = c + bias[col] and its bound (bias exact: an input of the step). */
-function preActivation(c: Bounded, bias: Float64Array, rows: number, d: number): Bounded {
+export function preActivation(c: Bounded, bias: Float64Array, rows: number, d: number): Bounded {
   const z = zeros(rows * d);
   for (let i = 0; i < rows * d; i++) {
     const v = (c.v[i] as number) + (bias[i % d] as number);
@@ -106,7 +106,7 @@ function preActivation(c: Bounded, bias: Float64Array, rows: number, d: number):
   return z;
 }
 
-function geluForward(z: Bounded): Bounded {
+export function geluForward(z: Bounded): Bounded {
   const out = zeros(z.v.length);
   for (let i = 0; i < z.v.length; i++) {
     const zv = z.v[i] as number;

@@ -1,0 +1,239 @@
+// A MoE layer run on this GPU and checked: the router's logits, the routing the host makes of
+// them, the layer built for that routing and run, the result and the dropped copies against the
+// unsharded f64 reference (src/exec/experts/reference.ts); then timed, and priced on a fabric.
+//
+//   measured   GPU seconds of the router and of the layer, every rank on this GPU in turn
+//   emulated   both graphs on the fabric by the event-driven pricer, each kernel at its time
+//              measured here, the hot expert's rank and all
+//   analytic   the balanced formula: the router, dispatch and combine as the closed form of an
+//              AllToAllv whose counts are all the mean (src/model/alltoallv.ts), and each rank
+//              computing the mean rank's share of the experts' kernel time
+//
+// so emulated - analytic is what the imbalance costs on that fabric.
+import { GraphExecutor } from '../exec/executor/graph.ts';
+import {
+  type MoeInputs,
+  moeInputs,
+  scatterLayerInputs,
+  scatterRouterInputs,
+} from '../exec/experts/inputs.ts';
+import { moeReference } from '../exec/experts/reference.ts';
+import type { GraphBuffers } from '../exec/interpreter/graph.ts';
+import { median } from '../exec/measure/median.ts';
+import { checkBounded } from '../exec/training/reference.ts';
+import { GpuTimer } from '../gpu/timer.ts';
+import { allToAllvSeconds, balancedCounts } from '../model/alltoallv.ts';
+import { priceGraph } from '../model/event-pricer.ts';
+import {
+  type MoeSpec,
+  moeLayerGraph,
+  moeLayout,
+  moeRouterGraph,
+} from '../plans/experts/moe-layer.ts';
+import { type Routing, routeTokens } from '../plans/experts/routing.ts';
+import type { Graph } from '../plans/graph.ts';
+import type { RunContext } from './run-plan.ts';
+import type { TrainingFabric } from './training.ts';
+
+export interface MoeCheck {
+  /** The largest |gpu - reference| over the layer's output, and the bound there. */
+  readonly max_abs_err: number;
+  readonly bound: number;
+  /** Output elements outside their bound. */
+  readonly wrong: number;
+  /** Whether the GPU's logits routed every copy where the reference's did (and dropped the same). */
+  readonly routing_agrees: boolean;
+  readonly ok: boolean;
+}
+
+export interface MoeRun {
+  readonly spec: MoeSpec;
+  readonly check: MoeCheck;
+  readonly routing: Routing;
+  readonly router: Graph;
+  readonly layer: Graph;
+  /** Copies each rank computes (its experts' rows). */
+  readonly tokens_per_rank: readonly number[];
+  /** Bytes that cross between ranks in dispatch and in combine (a rank's own rows stay). */
+  readonly alltoall_bytes: { readonly dispatch: number; readonly combine: number };
+  /** max / mean of the copies per expert and per rank (1: balanced). */
+  readonly imbalance: { readonly experts: number; readonly ranks: number };
+  readonly step_s: {
+    readonly measured: number;
+    readonly emulated: number;
+    readonly analytic: number;
+  };
+  /** The emulated step's parts: the dispatch and combine AllToAllv closed forms, actual and balanced. */
+  readonly alltoall_s: { readonly actual: number; readonly balanced: number };
+}
+
+const maxOverMean = (xs: readonly number[]) => {
+  const mean = xs.reduce((s, x) => s + x, 0) / xs.length;
+  return mean > 0 ? Math.max(...xs) / mean : 1;
+};
+
+/** Concatenates each rank's `name` buffer (rank order). */
+function gather(buffers: GraphBuffers, name: string): Float32Array {
+  const parts = buffers.map((b) => b[name] as Float32Array);
+  const out = new Float32Array(parts.reduce((s, p) => s + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
+
+async function once(run: RunContext, graph: Graph, buffers: GraphBuffers): Promise<GraphBuffers> {
+  const exec = new GraphExecutor(run.ctx, run.shaders, graph, undefined, run.cache);
+  try {
+    await exec.prepare();
+    exec.upload(buffers);
+    await exec.runUntimed();
+    return await exec.download();
+  } finally {
+    exec.destroy();
+  }
+}
+
+/** Router and layer run once on the GPU and checked against the reference. */
+export async function checkMoe(
+  run: RunContext,
+  spec: MoeSpec,
+  inputs: MoeInputs,
+): Promise<{ check: MoeCheck; routing: Routing; router: Graph; layer: Graph }> {
+  const router = moeRouterGraph(spec);
+  const logits = gather(
+    await once(run, router, scatterRouterInputs(router, spec, inputs)),
+    'logits',
+  );
+  const routing = routeTokens(logits, spec);
+  const layer = moeLayerGraph(spec, routing);
+  const layout = moeLayout(spec, routing);
+  const out = gather(
+    await once(run, layer, scatterLayerInputs(layer, spec, inputs, layout)),
+    'out',
+  );
+  const ref = moeReference(spec, inputs);
+  const routing_agrees =
+    ref.routing.dropped === routing.dropped &&
+    ref.routing.choice.every((e, i) => e === routing.choice[i]);
+  const c = checkBounded(out, ref.out);
+  return {
+    check: {
+      max_abs_err: c.max_abs_err,
+      bound: c.max_bound,
+      wrong: c.wrong,
+      routing_agrees,
+      ok: routing_agrees && c.wrong === 0,
+    },
+    routing,
+    router,
+    layer,
+  };
+}
+
+/** Median seconds of each kernel task over `reps` (NaN for moves), and of the whole graph. */
+async function timeGraph(
+  run: RunContext,
+  graph: Graph,
+  buffers: GraphBuffers,
+  reps: number,
+  timer: GpuTimer,
+): Promise<{ total_s: number; kernel_s: Float64Array }> {
+  const exec = new GraphExecutor(run.ctx, run.shaders, graph, undefined, run.cache);
+  try {
+    await exec.prepare();
+    exec.upload(buffers);
+    const totals: number[] = [];
+    const per: Float64Array[] = [];
+    for (let i = 0; i < reps; i++) {
+      totals.push((await exec.run(timer)).reduce((a, b) => a + b, 0));
+      per.push(await exec.timeEachKernel(timer));
+    }
+    const kernel_s = new Float64Array(graph.tasks.length);
+    for (const t of graph.tasks) {
+      kernel_s[t.id] = t.kind === 'kernel' ? median(per.map((p) => p[t.id] as number)) : Number.NaN;
+    }
+    return { total_s: median(totals), kernel_s };
+  } finally {
+    exec.destroy();
+  }
+}
+
+export async function runMoe(
+  run: RunContext,
+  spec: MoeSpec,
+  fabric: TrainingFabric,
+  options: { readonly reps?: number; readonly seed?: number; readonly timer?: GpuTimer } = {},
+): Promise<MoeRun> {
+  const reps = options.reps ?? 3;
+  if (!Number.isInteger(reps) || reps < 1 || reps > 1000) {
+    throw new RangeError(`reps ${reps} must be a whole number from 1 to 1000`);
+  }
+  const inputs = moeInputs(spec, options.seed ?? 1);
+  const { check, routing, router, layer } = await checkMoe(run, spec, inputs);
+  const layout = moeLayout(spec, routing);
+  const timer = options.timer ?? new GpuTimer(run.ctx);
+  let r: { total_s: number; kernel_s: Float64Array };
+  let l: { total_s: number; kernel_s: Float64Array };
+  try {
+    r = await timeGraph(run, router, scatterRouterInputs(router, spec, inputs), reps, timer);
+    l = await timeGraph(run, layer, scatterLayerInputs(layer, spec, inputs, layout), reps, timer);
+  } finally {
+    if (!options.timer) timer.destroy();
+  }
+  const seconds = (k: Float64Array) => (t: { id: number }) => {
+    const s = k[t.id] as number;
+    return Number.isFinite(s) ? s : 0;
+  };
+  const emulated =
+    priceGraph(router, fabric.built, { kernelSeconds: seconds(r.kernel_s) }).total_s +
+    priceGraph(layer, fabric.built, { kernelSeconds: seconds(l.kernel_s) }).total_s;
+  const N = spec.ranks;
+  const Er = spec.experts / N;
+  const perRank = Array.from({ length: N }, (_, j) =>
+    routing.tokens_per_expert.slice(j * Er, (j + 1) * Er).reduce((s, c) => s + c, 0),
+  );
+  // The balanced formula's parts, on the busiest rank's measured kernels for the router.
+  const kernelsOf = (g: Graph, k: Float64Array, match: (label: string) => boolean) =>
+    Array.from({ length: N }, (_, rank) =>
+      g.tasks.reduce(
+        (s, t) =>
+          t.kind === 'kernel' && t.rank === rank && match(t.label) ? s + (k[t.id] as number) : s,
+        0,
+      ),
+    );
+  const routerRank = Math.max(...kernelsOf(router, r.kernel_s, () => true));
+  const expertsRank = kernelsOf(layer, l.kernel_s, (label) => label.startsWith('expert'));
+  const meanExperts = expertsRank.reduce((s, x) => s + x, 0) / N;
+  const elements = layout.rows.map((row) => row.map((c) => c * spec.d));
+  const form = { alpha_s: fabric.link.alpha_s, beta_Bps: fabric.link.beta_Bps, elementBytes: 4 };
+  const transposed = elements.map((_, i) => elements.map((row) => row[i] as number));
+  const actual =
+    (allToAllvSeconds(spec.algorithm, elements, form) ?? 0) +
+    (allToAllvSeconds(spec.algorithm, transposed, form) ?? 0);
+  const balanced = 2 * (allToAllvSeconds(spec.algorithm, balancedCounts(elements), form) ?? 0);
+  let crossing = 0;
+  layout.rows.forEach((row, i) => {
+    row.forEach((c, j) => {
+      if (i !== j) crossing += c * spec.d * 4;
+    });
+  });
+  return {
+    spec,
+    check,
+    routing,
+    router,
+    layer,
+    tokens_per_rank: perRank,
+    alltoall_bytes: { dispatch: crossing, combine: crossing },
+    imbalance: { experts: maxOverMean(routing.tokens_per_expert), ranks: maxOverMean(perRank) },
+    step_s: {
+      measured: r.total_s + l.total_s,
+      emulated,
+      analytic: routerRank + balanced + meanExperts,
+    },
+    alltoall_s: { actual, balanced },
+  };
+}
