@@ -11,6 +11,7 @@ import { MODEL_USAGE, runModel } from './model.ts';
 import { KVCACHE_USAGE } from './model-kvcache.ts';
 import { MOE_USAGE } from './model-moe.ts';
 import { OVERLAP_USAGE, PIPELINE_USAGE, ZERO_USAGE } from './model-training.ts';
+import { MOE_CLI_USAGE, runMoeCommand } from './moe.ts';
 import { PLAN_USAGE, runPlan } from './plan.ts';
 import { runServe, SERVE_USAGE } from './serve.ts';
 import { runTp, TP_USAGE } from './tp.ts';
@@ -22,9 +23,12 @@ commands:
               'bench matmul': GFLOP/s of the matmul kernels against the measured FMA peak
   calibrate   measure the memory roofline, the step kernel (copy, reduce) and dispatch latency
   model       the textbook's closed-form time of a collective or a message; 'model kvcache':
-              KV bytes; 'model pipeline | zero | overlap': the training models (no GPU)
+              KV bytes; 'model pipeline | zero | overlap': the training models; 'model moe':
+              the MoE all-to-all sized as the book does (no GPU)
   dp          a data-parallel training step (gradient buckets under the backward pass, ZeRO
               1-3) on the GPU: checked, measured, emulated with and without overlap
+  moe         a mixture-of-experts layer (top-k routing, capacity, dispatch and combine
+              AllToAllv) on the GPU: checked, tokens per expert, dropped, imbalance and its cost
   plan        a plan as text (who sends which chunk to whom, wave by wave), its tasks, bytes,
               critical path and emulated time beside the closed form, at any size (no GPU)
   pp          a pipeline-parallel training step (gpipe, 1f1b, interleaved): checked, its bubble
@@ -65,6 +69,7 @@ const COMMANDS: Readonly<Record<string, Entry>> = {
     },
   },
   dp: { usage: DP_USAGE, run: runDp },
+  moe: { usage: MOE_CLI_USAGE, run: runMoeCommand },
   plan: { usage: PLAN_USAGE, run: runPlan },
   pp: { usage: PP_USAGE, run: runPp },
   serve: { usage: SERVE_USAGE, run: runServe },

@@ -19,6 +19,7 @@ import {
 import { MODEL_SCHEMA, modelFromArgs } from '../../src/cli/model.ts';
 import { KVCACHE_SCHEMA, kvcacheFromArgs } from '../../src/cli/model-kvcache.ts';
 import { MOE_SCHEMA, moeFromArgs } from '../../src/cli/model-moe.ts';
+import { MOE_CLI_SCHEMA, moeArgs } from '../../src/cli/moe.ts';
 import { PLAN_SCHEMA, parsePlanArgs } from '../../src/cli/plan-args.ts';
 import type { CommandSchema } from '../../src/cli/schema.ts';
 import { parseServeArgs, SERVE_SCHEMA } from '../../src/cli/serve-args.ts';
@@ -38,6 +39,7 @@ const TARGETS: readonly Target[] = [
   { schema: MODEL_SCHEMA, parse: modelFromArgs, heads: ['allreduce', 'p2p', 'broadcast'] },
   { schema: KVCACHE_SCHEMA, parse: kvcacheFromArgs, heads: ['kvcache'] },
   { schema: MOE_SCHEMA, parse: moeFromArgs, heads: ['moe'] },
+  { schema: MOE_CLI_SCHEMA, parse: moeArgs, heads: [] },
   { schema: PLAN_SCHEMA, parse: parsePlanArgs, heads: ['allreduce', 'tp', 'reduce'] },
   { schema: SERVE_SCHEMA, parse: parseServeArgs, heads: [] },
   { schema: TP_SCHEMA, parse: parseTpArgs, heads: [] },
