@@ -18,6 +18,7 @@ import {
   Vector3,
   WebGPURenderer,
 } from 'three/webgpu';
+import expertsShot from '../docs/experts.png';
 import kvCacheShot from '../docs/kv-cache.png';
 import tensorParallelShot from '../docs/tensor-parallel.png';
 // Screenshots of each page (the README's own, from docs/): imported, so the build copies them
@@ -68,6 +69,13 @@ const DEMOS: readonly { title: string; href: string; shot: string; blurb: string
     shot: trainingShot,
     blurb:
       'One training step, data or pipeline parallel, run and checked on this GPU: gradient buckets hiding under the backward pass, ZeRO, and the pipeline bubble beside its formula.',
+  },
+  {
+    title: 'Expert parallelism',
+    href: './experts/',
+    shot: expertsShot,
+    blurb:
+      'A mixture-of-experts layer run and checked on this GPU: tokens routed to their top-k experts, dispatched and combined by AllToAllv, hot experts dropping what exceeds their capacity.',
   },
 ];
 

@@ -31,7 +31,7 @@ import {
   moeRouterGraph,
 } from '../plans/experts/moe-layer.ts';
 import { type Routing, routeTokens } from '../plans/experts/routing.ts';
-import type { Graph } from '../plans/graph.ts';
+import type { Graph, Task } from '../plans/graph.ts';
 import type { RunContext } from './run-plan.ts';
 import type { TrainingFabric } from './training.ts';
 
@@ -184,28 +184,70 @@ export async function runMoe(
     if (!options.timer) timer.destroy();
   }
   const seconds = (k: Float64Array) => (t: { id: number }) => {
-    const s = k[t.id] as number;
-    return Number.isFinite(s) ? s : 0;
+    const v = k[t.id] as number;
+    return Number.isFinite(v) ? v : 0;
   };
+  const priced = priceMoe(
+    spec,
+    routing,
+    router,
+    layer,
+    fabric,
+    seconds(r.kernel_s),
+    seconds(l.kernel_s),
+  );
+  return {
+    spec,
+    check,
+    routing,
+    router,
+    layer,
+    ...priced,
+    step_s: { ...priced.step_s, measured: r.total_s + l.total_s },
+  };
+}
+
+/** What pricing a routed layer gives (runMoe's figures but the measured time). */
+export interface MoePrice {
+  readonly tokens_per_rank: readonly number[];
+  readonly alltoall_bytes: MoeRun['alltoall_bytes'];
+  readonly imbalance: MoeRun['imbalance'];
+  readonly step_s: { readonly emulated: number; readonly analytic: number };
+  readonly alltoall_s: MoeRun['alltoall_s'];
+}
+
+/**
+ * Router and layer priced on the fabric with the kernels' seconds given (measured here, or an
+ * assumed device's), beside the balanced formula; the counts and imbalance of the routing.
+ */
+export function priceMoe(
+  spec: MoeSpec,
+  routing: Routing,
+  router: Graph,
+  layer: Graph,
+  fabric: TrainingFabric,
+  routerSeconds: (task: Task) => number,
+  layerSeconds: (task: Task) => number,
+): MoePrice {
+  const layout = moeLayout(spec, routing);
   const emulated =
-    priceGraph(router, fabric.built, { kernelSeconds: seconds(r.kernel_s) }).total_s +
-    priceGraph(layer, fabric.built, { kernelSeconds: seconds(l.kernel_s) }).total_s;
+    priceGraph(router, fabric.built, { kernelSeconds: routerSeconds }).total_s +
+    priceGraph(layer, fabric.built, { kernelSeconds: layerSeconds }).total_s;
   const N = spec.ranks;
   const Er = spec.experts / N;
   const perRank = Array.from({ length: N }, (_, j) =>
     routing.tokens_per_expert.slice(j * Er, (j + 1) * Er).reduce((s, c) => s + c, 0),
   );
-  // The balanced formula's parts, on the busiest rank's measured kernels for the router.
-  const kernelsOf = (g: Graph, k: Float64Array, match: (label: string) => boolean) =>
+  // The balanced formula's parts, on the busiest rank's kernels for the router.
+  const kernelsOf = (g: Graph, k: (task: Task) => number, match: (label: string) => boolean) =>
     Array.from({ length: N }, (_, rank) =>
       g.tasks.reduce(
-        (s, t) =>
-          t.kind === 'kernel' && t.rank === rank && match(t.label) ? s + (k[t.id] as number) : s,
+        (s, t) => (t.kind === 'kernel' && t.rank === rank && match(t.label) ? s + k(t) : s),
         0,
       ),
     );
-  const routerRank = Math.max(...kernelsOf(router, r.kernel_s, () => true));
-  const expertsRank = kernelsOf(layer, l.kernel_s, (label) => label.startsWith('expert'));
+  const routerRank = Math.max(...kernelsOf(router, routerSeconds, () => true));
+  const expertsRank = kernelsOf(layer, layerSeconds, (label) => label.startsWith('expert'));
   const meanExperts = expertsRank.reduce((s, x) => s + x, 0) / N;
   const elements = layout.rows.map((row) => row.map((c) => c * spec.d));
   const form = { alpha_s: fabric.link.alpha_s, beta_Bps: fabric.link.beta_Bps, elementBytes: 4 };
@@ -221,19 +263,10 @@ export async function runMoe(
     });
   });
   return {
-    spec,
-    check,
-    routing,
-    router,
-    layer,
     tokens_per_rank: perRank,
     alltoall_bytes: { dispatch: crossing, combine: crossing },
     imbalance: { experts: maxOverMean(routing.tokens_per_expert), ranks: maxOverMean(perRank) },
-    step_s: {
-      measured: r.total_s + l.total_s,
-      emulated,
-      analytic: routerRank + balanced + meanExperts,
-    },
+    step_s: { emulated, analytic: routerRank + balanced + meanExperts },
     alltoall_s: { actual, balanced },
   };
 }

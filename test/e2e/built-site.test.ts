@@ -80,7 +80,9 @@ describe('built site under a sub-path', () => {
       as.map((a) => (a as HTMLAnchorElement).href),
     );
     expect(links.sort()).toEqual(
-      ['collectives/', 'kv-cache/', 'tensor-parallel/', 'training/'].map((p) => root + p),
+      ['collectives/', 'experts/', 'kv-cache/', 'tensor-parallel/', 'training/'].map(
+        (p) => root + p,
+      ),
     );
     expectBelowMount(requests);
     expect(errors).toEqual([]);
@@ -139,6 +141,22 @@ describe('built site under a sub-path', () => {
           fleetlabTraining: { run(): { measured: boolean; ok: boolean } };
         }
       ).fleetlabTraining.run(),
+    );
+    expect(run).toMatchObject({ measured: true, ok: true });
+    expectBelowMount(requests);
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  it('experts: the default preset runs on the GPU, checked against the f64 layer', async () => {
+    const { page, errors, requests } = await open('/experts/');
+    expect(await visibleAlerts(page)).toEqual([]);
+    const run = await page.evaluate(() =>
+      (
+        window as unknown as {
+          fleetlabExperts: { run(): { measured: boolean; ok: boolean } };
+        }
+      ).fleetlabExperts.run(),
     );
     expect(run).toMatchObject({ measured: true, ok: true });
     expectBelowMount(requests);

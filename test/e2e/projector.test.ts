@@ -7,6 +7,7 @@
 import type { Page } from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { VIEW_PRESETS } from '../../src/view/collectives/presets.ts';
+import { EXPERTS_PRESETS } from '../../src/view/experts/state.ts';
 import { KV_PRESETS } from '../../src/view/kv-cache/state.ts';
 import { TP_PRESETS } from '../../src/view/tensor-parallel/state.ts';
 import { TRAINING_PRESETS } from '../../src/view/training/state.ts';
@@ -109,6 +110,7 @@ describe('the pages at 1024x768', () => {
       './tensor-parallel/',
       './kv-cache/',
       './training/',
+      './experts/',
     ]);
     for (const c of cards) {
       expect(c.loaded).toBe(true);
@@ -178,6 +180,27 @@ describe('the pages at 1024x768', () => {
         w: e.clientWidth,
         h: e.clientHeight,
       }));
+      expect(canvas.w).toBeGreaterThan(500);
+      expect(canvas.h).toBeGreaterThan(300);
+      if (present) await expectPresenting(page, preset.description);
+      else expect(await textOf(page, '#preset-note')).toBe(preset.description);
+      expect(errors).toEqual([]);
+      await page.close();
+    }
+  });
+
+  it('experts: one transport row, the caption whole, the scene fills the stage, in both modes', async () => {
+    const preset = EXPERTS_PRESETS.find((p) => p.name === 'hot-experts');
+    if (!preset) throw new Error('no preset hot-experts');
+    for (const present of [false, true]) {
+      const { page, errors } = await open(
+        `/experts/#preset=${preset.name}&step=4${present ? '&present=1' : ''}`,
+      );
+      expect(await visibleAlerts(page)).toEqual([]);
+      await stepTo(page, 5);
+      await expectTransportInOneRow(page);
+      await expectCaptionWhole(page);
+      const canvas = await page.$eval('#scene', (e) => ({ w: e.clientWidth, h: e.clientHeight }));
       expect(canvas.w).toBeGreaterThan(500);
       expect(canvas.h).toBeGreaterThan(300);
       if (present) await expectPresenting(page, preset.description);

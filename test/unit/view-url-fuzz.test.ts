@@ -24,6 +24,14 @@ import { CONTROLS, VIEW_LIMITS, type ViewState } from '../../src/view/collective
 import { parseState, serializeState, URL_KEYS } from '../../src/view/collectives/url-state.ts';
 import { UrlCycle } from '../../src/view/common/url-cycle.ts';
 import {
+  EXPERTS_LIMITS,
+  EXPERTS_PRESETS,
+  EXPERTS_STATE,
+  type ExpertsState,
+  parseExpertsState,
+  serializeExpertsState,
+} from '../../src/view/experts/state.ts';
+import {
   KV_LIMITS,
   KV_PRESETS,
   KV_URL_KEYS,
@@ -298,6 +306,26 @@ const training: Page<TrainingState> = {
   value: (s, key) => s[key as keyof TrainingState],
 };
 
+const experts: Page<ExpertsState> = {
+  name: 'experts',
+  keys: EXPERTS_STATE.keys,
+  samples: {
+    preset: EXPERTS_PRESETS.map((p) => p.name),
+    fabric: FABRICS,
+    algo: ['pairwise', 'direct'],
+    ...Object.fromEntries(
+      Object.entries(EXPERTS_LIMITS).map(([key, limits]) => [key, range(limits)] as const),
+    ),
+  },
+  parse: (hash) => parseExpertsState(hash),
+  serialize: (s) => [serializeExpertsState(s)],
+  meaning: (key, text) => {
+    if (['preset', 'fabric', 'algo'].includes(key)) return text;
+    return ['capacity', 'skew', 'speed'].includes(key) ? decimal(text) : whole(text);
+  },
+  value: (s, key) => s[key],
+};
+
 /** A key=value pair as decoded text: a page's key (or not) with a sample or hostile value. */
 function pairs(page: Page<unknown>) {
   const known = fc.constantFrom(...page.keys);
@@ -344,7 +372,7 @@ function expectValid<S>(page: Page<S>, state: S): void {
   }
 }
 
-describe.each([collectives, tensorParallel, kvCache, training] as Page<unknown>[])(
+describe.each([collectives, tensorParallel, kvCache, training, experts] as Page<unknown>[])(
   '$name URL state',
   (page) => {
     it('never throws on raw junk, and what it returns is a valid state', () => {

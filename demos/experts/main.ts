@@ -1,0 +1,4 @@
+// The experts page's entry: the page itself is src/view/experts/page.ts.
+import { mountExpertsPage } from '../../src/view/experts/page.ts';
+
+mountExpertsPage();

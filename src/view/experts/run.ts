@@ -1,0 +1,120 @@
+// One MoE layer of the page's state: with a GPU, run and checked on it and priced with its kernel
+// times (src/run/moe.ts, what `fleetlab moe` runs); without one, the same graphs run by the CPU
+// interpreter (the kernels' oracles), checked against the f64 layer all the same, and priced
+// with kernels at an assumed rate: said on the page as interpreted and modelled, not measured.
+import { moeInputs, scatterLayerInputs, scatterRouterInputs } from '../../exec/experts/inputs.ts';
+import { moeReference } from '../../exec/experts/reference.ts';
+import { type GraphBuffers, interpretGraph } from '../../exec/interpreter/graph.ts';
+import { checkBounded } from '../../exec/training/reference.ts';
+import { fabricPreset } from '../../fabric/fabric-presets.ts';
+import type { GpuContext } from '../../gpu/device.ts';
+import type { PipelineCache } from '../../gpu/pipelines.ts';
+import type { ShaderLibrary } from '../../gpu/shader-library.ts';
+import type { GpuTimer } from '../../gpu/timer.ts';
+import { kernelFor } from '../../kernels/registry.ts';
+import {
+  checkMoeSpec,
+  type MoeLayout,
+  type MoeSpec,
+  moeLayerGraph,
+  moeLayout,
+  moeRouterGraph,
+} from '../../plans/experts/moe-layer.ts';
+import { type Routing, routeTokens } from '../../plans/experts/routing.ts';
+import type { Task } from '../../plans/graph.ts';
+import { type MoeCheck, type MoePrice, priceMoe, runMoe } from '../../run/moe.ts';
+import type { ExpertsState } from './state.ts';
+
+/** The device the page prices kernels on without a GPU (named on the page). */
+export const ASSUMED_DEVICE = { flops_per_s: 1e9, bytes_per_s: 1e9 } as const;
+
+export interface ExpertsGpu {
+  readonly ctx: GpuContext;
+  readonly shaders: ShaderLibrary;
+  readonly cache: PipelineCache;
+  readonly timer: GpuTimer;
+}
+
+export interface ExpertsRun extends MoePrice {
+  readonly state: ExpertsState;
+  readonly spec: MoeSpec;
+  readonly routing: Routing;
+  readonly layout: MoeLayout;
+  readonly check: MoeCheck;
+  /** Whether the GPU ran it (else the CPU interpreter, kernels priced at ASSUMED_DEVICE). */
+  readonly measured: boolean;
+  readonly measured_s?: number;
+}
+
+/** The layer's spec of a page state (RangeError naming a value no layer has). */
+export function expertsSpec(s: ExpertsState): MoeSpec {
+  return checkMoeSpec({
+    ranks: s.ranks,
+    experts: s.experts,
+    topK: s.topk,
+    tokens: s.tokens,
+    d: s.d,
+    hidden: 2 * s.d,
+    capacityFactor: s.capacity,
+    skew: s.skew,
+    algorithm: s.algo,
+  });
+}
+
+function assumedSeconds(task: Task): number {
+  if (task.kind !== 'kernel') return 0;
+  const k = kernelFor(task.kernel.kernel);
+  const params = task.kernel.params as never;
+  return (
+    k.flops(params) / ASSUMED_DEVICE.flops_per_s + k.bytes(params) / ASSUMED_DEVICE.bytes_per_s
+  );
+}
+
+const gather = (buffers: GraphBuffers, name: string) =>
+  Float32Array.from(buffers.flatMap((b) => [...(b[name] as Float32Array)]));
+
+export async function runExperts(s: ExpertsState, gpu?: ExpertsGpu): Promise<ExpertsRun> {
+  const spec = expertsSpec(s);
+  const preset = fabricPreset(s.fabric);
+  const fabric = { fabric: preset.name, built: preset.build(spec.ranks), link: preset.link };
+  const inputs = moeInputs(spec, s.seed);
+  if (gpu) {
+    const m = await runMoe(gpu, spec, fabric, { reps: 1, seed: s.seed, timer: gpu.timer });
+    const { step_s, ...rest } = m;
+    return {
+      ...rest,
+      step_s: { emulated: step_s.emulated, analytic: step_s.analytic },
+      state: s,
+      layout: moeLayout(spec, m.routing),
+      measured: true,
+      measured_s: step_s.measured,
+    };
+  }
+  const router = moeRouterGraph(spec);
+  const logits = gather(
+    interpretGraph(router, scatterRouterInputs(router, spec, inputs)),
+    'logits',
+  );
+  const routing = routeTokens(logits, spec);
+  const layer = moeLayerGraph(spec, routing);
+  const layout = moeLayout(spec, routing);
+  const out = gather(interpretGraph(layer, scatterLayerInputs(layer, spec, inputs, layout)), 'out');
+  const ref = moeReference(spec, inputs);
+  const c = checkBounded(out, ref.out);
+  const routing_agrees = ref.routing.choice.every((e, i) => e === routing.choice[i]);
+  return {
+    ...priceMoe(spec, routing, router, layer, fabric, assumedSeconds, assumedSeconds),
+    state: s,
+    spec,
+    routing,
+    layout,
+    check: {
+      max_abs_err: c.max_abs_err,
+      bound: c.max_bound,
+      wrong: c.wrong,
+      routing_agrees,
+      ok: routing_agrees && c.wrong === 0,
+    },
+    measured: false,
+  };
+}
