@@ -3,7 +3,7 @@
 // weighted sum), checked against the unsharded f64 layer within its derived bound, and priced
 // on a fabric beside the balanced formula: what a hot expert costs is emulated - analytic.
 import { writeFileSync } from 'node:fs';
-import { FABRIC_PRESETS, fabricPreset } from '../fabric/fabric-presets.ts';
+import { fabricPreset } from '../fabric/fabric-presets.ts';
 import { describeAdapter } from '../gpu/device.ts';
 import { PipelineCache } from '../gpu/pipelines.ts';
 import { nodeShaders } from '../gpu/shaders-node.ts';
@@ -14,6 +14,7 @@ import { checkMoeSpec, type MoeSpec } from '../plans/experts/moe-layer.ts';
 import { runMoe } from '../run/moe.ts';
 import { UsageError } from './args.ts';
 import { cliContext } from './node-context.ts';
+import { RUN_FLAGS } from './run-flags.ts';
 import { type CommandSchema, parseCommand, usage } from './schema.ts';
 
 export const MOE_CLI_SCHEMA = {
@@ -80,16 +81,7 @@ export const MOE_CLI_SCHEMA = {
       default: 'pairwise',
       help: 'the AllToAllv of dispatch and combine',
     },
-    fabric: {
-      kind: 'choice',
-      choices: FABRIC_PRESETS.map((p) => p.name),
-      default: 'nvswitch',
-      help: 'where the emulated ranks talk',
-      meta: 'P',
-    },
-    reps: { kind: 'count', min: 1, max: 1000, default: '3', help: 'timed repetitions, medians' },
-    seed: { kind: 'count', min: 0, max: 2 ** 32 - 1, default: '1', help: 'seed of the inputs' },
-    json: { kind: 'text', help: 'also write the figures as JSON (- for stdout)', meta: 'FILE' },
+    ...RUN_FLAGS,
   },
 } as const satisfies CommandSchema;
 

@@ -3,7 +3,7 @@
 // every rank's result checked against the f64 reference step within its derived bound, then
 // priced on a fabric of devices as fast as this GPU, beside the book's formulas.
 import { writeFileSync } from 'node:fs';
-import { FABRIC_PRESETS, fabricPreset } from '../fabric/fabric-presets.ts';
+import { fabricPreset } from '../fabric/fabric-presets.ts';
 import { describeAdapter } from '../gpu/device.ts';
 import { PipelineCache } from '../gpu/pipelines.ts';
 import { nodeShaders } from '../gpu/shaders-node.ts';
@@ -17,22 +17,14 @@ import { SCHEDULES } from '../plans/training/schedules.ts';
 import { measureTraining, type TrainingSpec, trainingGraphs } from '../run/training.ts';
 import { UsageError } from './args.ts';
 import { cliContext } from './node-context.ts';
+import { RUN_FLAGS } from './run-flags.ts';
 import { type CommandSchema, parseCommand, usage } from './schema.ts';
 
 const MODEL_FLAGS = {
   layers: { kind: 'count', min: 1, max: 64, default: '4', help: 'layers of the MLP', meta: 'L' },
   d: { kind: 'count', min: 1, max: 1024, default: '32', help: 'width of every layer', meta: 'D' },
   batch: { kind: 'count', min: 1, max: 4096, default: '16', help: 'rows of the batch', meta: 'B' },
-  fabric: {
-    kind: 'choice',
-    choices: FABRIC_PRESETS.map((p) => p.name),
-    default: 'nvswitch',
-    help: 'where the emulated ranks talk',
-    meta: 'P',
-  },
-  reps: { kind: 'count', min: 1, max: 1000, default: '3', help: 'timed repetitions, medians' },
-  seed: { kind: 'count', min: 0, max: 2 ** 32 - 1, default: '1', help: 'seed of the inputs' },
-  json: { kind: 'text', help: 'also write the figures as JSON (- for stdout)', meta: 'FILE' },
+  ...RUN_FLAGS,
 } as const;
 
 export const DP_SCHEMA = {

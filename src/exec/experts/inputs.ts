@@ -35,6 +35,18 @@ export function moeInputs(spec: MoeSpec, seed = 1): MoeInputs {
   return { x, wg, w1, b1, w2 };
 }
 
+/** Every rank's `name` buffer end to end, in rank order (the logits, the layer's output). */
+export function gatherBuffer(buffers: GraphBuffers, name: string): Float32Array {
+  const parts = buffers.map((b) => b[name] as Float32Array);
+  const out = new Float32Array(parts.reduce((s, p) => s + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
+
 /** The router phase's buffers: each rank's tokens and the router. */
 export function scatterRouterInputs(graph: Graph, spec: MoeSpec, inputs: MoeInputs): GraphBuffers {
   const buffers = allocateGraphBuffers(graph);

@@ -16,7 +16,13 @@
 import { F32_UNIT_ROUNDOFF } from '../../kernels/matmul.ts';
 import type { MoeSpec } from '../../plans/experts/moe-layer.ts';
 import { type Routing, routeTokens } from '../../plans/experts/routing.ts';
-import { type Bounded, geluForward, matmul, preActivation } from '../training/reference.ts';
+import {
+  type Bounded,
+  checkBounded,
+  geluForward,
+  matmul,
+  preActivation,
+} from '../training/reference.ts';
 import type { MoeInputs } from './inputs.ts';
 
 const u = F32_UNIT_ROUNDOFF;
@@ -31,6 +37,37 @@ export interface MoeReference {
   readonly routing: Routing;
   /** T x d. */
   readonly out: Bounded;
+}
+
+/** How an execution's output and routing compare with the reference. */
+export interface MoeCheck {
+  /** The largest |got - reference| over the layer's output, and the bound there. */
+  readonly max_abs_err: number;
+  readonly bound: number;
+  /** Output elements outside their bound. */
+  readonly wrong: number;
+  /** Whether its logits routed every copy where the reference's did (and dropped the same). */
+  readonly routing_agrees: boolean;
+  readonly ok: boolean;
+}
+
+/** `out` (T x d) and `routing` held to the reference. */
+export function checkMoeOutput(
+  out: ArrayLike<number>,
+  routing: Routing,
+  ref: MoeReference,
+): MoeCheck {
+  const routing_agrees =
+    ref.routing.dropped === routing.dropped &&
+    ref.routing.choice.every((e, i) => e === routing.choice[i]);
+  const c = checkBounded(out, ref.out);
+  return {
+    max_abs_err: c.max_abs_err,
+    bound: c.max_bound,
+    wrong: c.wrong,
+    routing_agrees,
+    ok: routing_agrees && c.wrong === 0,
+  };
 }
 
 export function moeReference(spec: MoeSpec, inputs: MoeInputs): MoeReference {

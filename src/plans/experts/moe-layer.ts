@@ -152,6 +152,22 @@ export interface MoeLayout {
   readonly expertStart: readonly number[];
 }
 
+/** Indices of `copies` sorted by the keys `by` gives, first key first. */
+function orderOf(copies: readonly TokenCopy[], by: (c: TokenCopy) => number[]): number[] {
+  const keys = copies.map(by);
+  return copies
+    .map((_, i) => i)
+    .sort((a, b) => {
+      const x = keys[a] as number[];
+      const y = keys[b] as number[];
+      for (let k = 0; k < x.length; k++) {
+        const d = (x[k] as number) - (y[k] as number);
+        if (d !== 0) return d;
+      }
+      return 0;
+    });
+}
+
 /** The layout of the layer phase for a routing (pure: the page and the tests read it too). */
 export function moeLayout(spec: MoeSpec, routing: Routing): MoeLayout {
   const { ranks: N, experts: E, topK: k } = spec;
@@ -174,13 +190,7 @@ export function moeLayout(spec: MoeSpec, routing: Routing): MoeLayout {
     }
   }
   // Source-side order: expert's rank, expert, choice, token. Expert-side: expert, source, ...
-  const bySend = copies
-    .map((_, i) => i)
-    .sort((a, b) => {
-      const x = copies[a] as TokenCopy;
-      const y = copies[b] as TokenCopy;
-      return x.src - y.src || x.expert - y.expert || x.choice - y.choice || x.token - y.token;
-    });
+  const bySend = orderOf(copies, (c) => [c.src, c.expert, c.choice, c.token]);
   const sendRow = new Int32Array(copies.length);
   const next = new Array<number>(N).fill(0);
   for (const i of bySend) {
@@ -214,13 +224,7 @@ export function moeLayout(spec: MoeSpec, routing: Routing): MoeLayout {
     expertStart[e] =
       e % Er === 0 ? 0 : (expertStart[e - 1] as number) + (expertRows[e - 1] as number);
   }
-  const byExpert = copies
-    .map((_, i) => i)
-    .sort((a, b) => {
-      const x = copies[a] as TokenCopy;
-      const y = copies[b] as TokenCopy;
-      return x.expert - y.expert || x.src - y.src || x.choice - y.choice || x.token - y.token;
-    });
+  const byExpert = orderOf(copies, (c) => [c.expert, c.src, c.choice, c.token]);
   const xinRow = new Int32Array(copies.length);
   const inExpert = new Array<number>(E).fill(0);
   for (const i of byExpert) {
@@ -354,13 +358,7 @@ export function moeLayerGraph(spec: MoeSpec, routing: Routing): Graph {
   });
   // sum: a token's first kept copy, then its second added (crecv's rows are dsend's).
   const firstOf = new Map<number, number>();
-  const order = L.copies
-    .map((_, i) => i)
-    .sort((a, b) => {
-      const x = L.copies[a] as TokenCopy;
-      const y = L.copies[b] as TokenCopy;
-      return x.token - y.token || x.choice - y.choice;
-    });
+  const order = orderOf(L.copies, (c) => [c.token, c.choice]);
   for (const i of order) {
     const c = L.copies[i] as TokenCopy;
     const first = !firstOf.has(c.token);

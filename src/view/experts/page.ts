@@ -8,6 +8,7 @@ import { describeAdapter } from '../../gpu/device.ts';
 import { viteShaders } from '../../gpu/shaders-vite.ts';
 import { formatBytes, formatSeconds } from '../../model/units.ts';
 import { byId as $, PageShell } from '../common/page-shell.ts';
+import { fillResultsTable } from '../common/results-table.ts';
 import { drawExperts, phaseOf, TICKS } from './draw.ts';
 import { ASSUMED_DEVICE, type ExpertsRun, runExperts } from './run.ts';
 import {
@@ -134,18 +135,7 @@ export function mountExpertsPage(): void {
       'check',
       `${run.check.ok ? 'ok' : 'FAILED'}: max |err| ${run.check.max_abs_err.toExponential(2)} within ${run.check.bound.toExponential(2)}${run.measured ? '' : ' (CPU interpreter)'}`,
     ]);
-    results.replaceChildren(
-      ...rows.map(([k, v]) => {
-        const tr = document.createElement('tr');
-        const th = document.createElement('th');
-        th.scope = 'row';
-        th.textContent = k;
-        const td = document.createElement('td');
-        td.textContent = v;
-        tr.append(th, td);
-        return tr;
-      }),
-    );
+    fillResultsTable(results, rows);
   }
 
   function makeGui() {

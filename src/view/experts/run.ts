@@ -2,16 +2,19 @@
 // times (src/run/moe.ts, what `fleetlab moe` runs); without one, the same graphs run by the CPU
 // interpreter (the kernels' oracles), checked against the f64 layer all the same, and priced
 // with kernels at an assumed rate: said on the page as interpreted and modelled, not measured.
-import { moeInputs, scatterLayerInputs, scatterRouterInputs } from '../../exec/experts/inputs.ts';
-import { moeReference } from '../../exec/experts/reference.ts';
-import { type GraphBuffers, interpretGraph } from '../../exec/interpreter/graph.ts';
-import { checkBounded } from '../../exec/training/reference.ts';
+import {
+  gatherBuffer,
+  moeInputs,
+  scatterLayerInputs,
+  scatterRouterInputs,
+} from '../../exec/experts/inputs.ts';
+import { checkMoeOutput, moeReference } from '../../exec/experts/reference.ts';
+import { interpretGraph } from '../../exec/interpreter/graph.ts';
 import { fabricPreset } from '../../fabric/fabric-presets.ts';
 import type { GpuContext } from '../../gpu/device.ts';
 import type { PipelineCache } from '../../gpu/pipelines.ts';
 import type { ShaderLibrary } from '../../gpu/shader-library.ts';
 import type { GpuTimer } from '../../gpu/timer.ts';
-import { kernelFor } from '../../kernels/registry.ts';
 import {
   checkMoeSpec,
   type MoeLayout,
@@ -21,12 +24,11 @@ import {
   moeRouterGraph,
 } from '../../plans/experts/moe-layer.ts';
 import { type Routing, routeTokens } from '../../plans/experts/routing.ts';
-import type { Task } from '../../plans/graph.ts';
 import { type MoeCheck, type MoePrice, priceMoe, runMoe } from '../../run/moe.ts';
+import { ASSUMED_DEVICE, assumedSeconds } from '../common/assumed-device.ts';
 import type { ExpertsState } from './state.ts';
 
-/** The device the page prices kernels on without a GPU (named on the page). */
-export const ASSUMED_DEVICE = { flops_per_s: 1e9, bytes_per_s: 1e9 } as const;
+export { ASSUMED_DEVICE };
 
 export interface ExpertsGpu {
   readonly ctx: GpuContext;
@@ -61,18 +63,6 @@ export function expertsSpec(s: ExpertsState): MoeSpec {
   });
 }
 
-function assumedSeconds(task: Task): number {
-  if (task.kind !== 'kernel') return 0;
-  const k = kernelFor(task.kernel.kernel);
-  const params = task.kernel.params as never;
-  return (
-    k.flops(params) / ASSUMED_DEVICE.flops_per_s + k.bytes(params) / ASSUMED_DEVICE.bytes_per_s
-  );
-}
-
-const gather = (buffers: GraphBuffers, name: string) =>
-  Float32Array.from(buffers.flatMap((b) => [...(b[name] as Float32Array)]));
-
 export async function runExperts(s: ExpertsState, gpu?: ExpertsGpu): Promise<ExpertsRun> {
   const spec = expertsSpec(s);
   const preset = fabricPreset(s.fabric);
@@ -91,30 +81,24 @@ export async function runExperts(s: ExpertsState, gpu?: ExpertsGpu): Promise<Exp
     };
   }
   const router = moeRouterGraph(spec);
-  const logits = gather(
+  const logits = gatherBuffer(
     interpretGraph(router, scatterRouterInputs(router, spec, inputs)),
     'logits',
   );
   const routing = routeTokens(logits, spec);
   const layer = moeLayerGraph(spec, routing);
   const layout = moeLayout(spec, routing);
-  const out = gather(interpretGraph(layer, scatterLayerInputs(layer, spec, inputs, layout)), 'out');
-  const ref = moeReference(spec, inputs);
-  const c = checkBounded(out, ref.out);
-  const routing_agrees = ref.routing.choice.every((e, i) => e === routing.choice[i]);
+  const out = gatherBuffer(
+    interpretGraph(layer, scatterLayerInputs(layer, spec, inputs, layout)),
+    'out',
+  );
   return {
     ...priceMoe(spec, routing, router, layer, fabric, assumedSeconds, assumedSeconds),
     state: s,
     spec,
     routing,
     layout,
-    check: {
-      max_abs_err: c.max_abs_err,
-      bound: c.max_bound,
-      wrong: c.wrong,
-      routing_agrees,
-      ok: routing_agrees && c.wrong === 0,
-    },
+    check: checkMoeOutput(out, routing, moeReference(spec, inputs)),
     measured: false,
   };
 }

@@ -8,6 +8,7 @@ import { describeAdapter } from '../../gpu/device.ts';
 import { viteShaders } from '../../gpu/shaders-vite.ts';
 import { formatBytes, formatSeconds } from '../../model/units.ts';
 import { byId as $, PageShell } from '../common/page-shell.ts';
+import { fillResultsTable } from '../common/results-table.ts';
 import { busyAt, TASK_KINDS, TICKS, tickTime } from './lanes.ts';
 import { ASSUMED_DEVICE, runTraining, type TrainingRun } from './run.ts';
 import {
@@ -167,18 +168,7 @@ export function mountTrainingPage(): void {
         ? `${run.check.ok ? 'ok' : 'FAILED'}: max |err| ${run.check.max_abs_err.toExponential(2)} within ${run.check.bound.toExponential(2)}`
         : 'not run (no WebGPU): modelled, not measured',
     ]);
-    results.replaceChildren(
-      ...rows.map(([k, v]) => {
-        const tr = document.createElement('tr');
-        const th = document.createElement('th');
-        th.scope = 'row';
-        th.textContent = k;
-        const td = document.createElement('td');
-        td.textContent = v;
-        tr.append(th, td);
-        return tr;
-      }),
-    );
+    fillResultsTable(results, rows);
   }
 
   function makeGui() {

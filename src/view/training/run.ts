@@ -7,10 +7,9 @@ import type { GpuContext } from '../../gpu/device.ts';
 import type { PipelineCache } from '../../gpu/pipelines.ts';
 import type { ShaderLibrary } from '../../gpu/shader-library.ts';
 import type { GpuTimer } from '../../gpu/timer.ts';
-import { kernelFor } from '../../kernels/registry.ts';
 import { type GraphPrice, priceGraph } from '../../model/event-pricer.ts';
 import { pipelineBubble, zeroBytesPerRank } from '../../model/training.ts';
-import type { Graph, Task } from '../../plans/graph.ts';
+import type { Graph } from '../../plans/graph.ts';
 import { type MemoryBytes, memoryPerRank } from '../../plans/training/memory.ts';
 import { paramCount } from '../../plans/training/mlp.ts';
 import {
@@ -20,10 +19,10 @@ import {
   trainingGraphs,
   trainingInfo,
 } from '../../run/training.ts';
+import { ASSUMED_DEVICE, assumedSeconds } from '../common/assumed-device.ts';
 import type { TrainingState } from './state.ts';
 
-/** The device the page prices kernels on without a GPU (named on the page). */
-export const ASSUMED_DEVICE = { flops_per_s: 1e9, bytes_per_s: 1e9 } as const;
+export { ASSUMED_DEVICE };
 
 export interface TrainingRun {
   readonly state: TrainingState;
@@ -71,16 +70,6 @@ export function specOf(s: TrainingState): TrainingSpec {
     overlap: s.overlap === 1,
     zero: s.zero as 0 | 1 | 2 | 3,
   };
-}
-
-/** Seconds of a kernel on the assumed device: its flops and its bytes, one after the other. */
-function assumedSeconds(task: Task): number {
-  if (task.kind !== 'kernel') return 0;
-  const k = kernelFor(task.kernel.kernel);
-  const params = task.kernel.params as never;
-  return (
-    k.flops(params) / ASSUMED_DEVICE.flops_per_s + k.bytes(params) / ASSUMED_DEVICE.bytes_per_s
-  );
 }
 
 /** Runs (with a GPU) or prices (without) the step of `s`. RangeError on a state no plan has. */

@@ -1,0 +1,16 @@
+// The flags of every command that runs a layer or a step on the GPU and prices it on a fabric
+// (dp, pp, moe): where the emulated ranks talk, how many timed repetitions, the seed, the JSON.
+import { FABRIC_PRESETS } from '../fabric/fabric-presets.ts';
+
+export const RUN_FLAGS = {
+  fabric: {
+    kind: 'choice',
+    choices: FABRIC_PRESETS.map((p) => p.name),
+    default: 'nvswitch',
+    help: 'where the emulated ranks talk',
+    meta: 'P',
+  },
+  reps: { kind: 'count', min: 1, max: 1000, default: '3', help: 'timed repetitions, medians' },
+  seed: { kind: 'count', min: 0, max: 2 ** 32 - 1, default: '1', help: 'seed of the inputs' },
+  json: { kind: 'text', help: 'also write the figures as JSON (- for stdout)', meta: 'FILE' },
+} as const;
