@@ -7,6 +7,7 @@ import { BENCH_USAGE, runBench } from './bench.ts';
 import { BENCH_MATMUL_USAGE } from './bench-matmul.ts';
 import { CALIBRATE_USAGE, runCalibrate } from './calibrate.ts';
 import { COUNT_FORMS, RATE_FORMS, SIZE_FORMS, TIME_FORMS } from './grammar.ts';
+import { IMPORT_USAGE, runImport } from './import.ts';
 import { MODEL_USAGE, runModel } from './model.ts';
 import { KVCACHE_USAGE } from './model-kvcache.ts';
 import { MOE_USAGE } from './model-moe.ts';
@@ -27,6 +28,8 @@ commands:
               the MoE all-to-all sized as the book does (no GPU)
   dp          a data-parallel training step (gradient buckets under the backward pass, ZeRO
               1-3) on the GPU: checked, measured, emulated with and without overlap
+  import      nccl-tests output from a real cluster read back: its rows in fleetlab's table,
+              alpha and beta fitted per run, the fitted closed form beside every row (no GPU)
   moe         a mixture-of-experts layer (top-k routing, capacity, dispatch and combine
               AllToAllv) on the GPU: checked, tokens per expert, dropped, imbalance and its cost
   plan        a plan as text (who sends which chunk to whom, wave by wave), its tasks, bytes,
@@ -69,6 +72,7 @@ const COMMANDS: Readonly<Record<string, Entry>> = {
     },
   },
   dp: { usage: DP_USAGE, run: runDp },
+  import: { usage: IMPORT_USAGE, run: runImport },
   moe: { usage: MOE_CLI_USAGE, run: runMoeCommand },
   plan: { usage: PLAN_USAGE, run: runPlan },
   pp: { usage: PP_USAGE, run: runPp },
