@@ -8,13 +8,14 @@ import { describeAdapter } from '../gpu/device.ts';
 import { PipelineCache } from '../gpu/pipelines.ts';
 import { nodeShaders } from '../gpu/shaders-node.ts';
 import { detectTimestampRegime, GpuTimer } from '../gpu/timer.ts';
+import { chromeTrace } from '../model/chrome-trace.ts';
 import { formatBandwidth, formatBytes, formatSeconds } from '../model/units.ts';
 import { ALLTOALLV_ALGORITHMS } from '../plans/experts/alltoallv.ts';
 import { checkMoeSpec, type MoeSpec } from '../plans/experts/moe-layer.ts';
 import { runMoe } from '../run/moe.ts';
 import { UsageError } from './args.ts';
 import { cliContext } from './node-context.ts';
-import { RUN_FLAGS } from './run-flags.ts';
+import { RUN_FLAGS, writeTrace } from './run-flags.ts';
 import { type CommandSchema, parseCommand, usage } from './schema.ts';
 
 export const MOE_CLI_SCHEMA = {
@@ -108,7 +109,7 @@ export function moeArgs(argv: string[]) {
   } catch (e) {
     throw e instanceof RangeError ? new UsageError(e.message) : e;
   }
-  return { spec, preset, reps: v.reps, seed: v.seed, json: v.json };
+  return { spec, preset, reps: v.reps, seed: v.seed, json: v.json, trace: v.trace };
 }
 
 const ratio = (x: number) => `${x.toFixed(2)}x`;
@@ -124,6 +125,16 @@ export async function runMoeCommand(argv: string[], out: (l: string) => void): P
     const fabric = { fabric: preset.name, built: preset.build(spec.ranks), link: preset.link };
     const m = await runMoe(run, spec, fabric, { reps: args.reps, seed: args.seed, timer });
     const r = m.routing;
+    if (args.trace !== undefined) {
+      const parts = [
+        { graph: m.router, price: m.prices.router },
+        { graph: m.layer, price: m.prices.layer },
+      ];
+      writeTrace(
+        args.trace,
+        chromeTrace(parts, fabric.built, { command: 'moe', algorithm: spec.algorithm }),
+      );
+    }
     out(
       `# fleetlab moe: ${spec.tokens} tokens of width ${spec.d} over ${spec.ranks} ranks, ${spec.experts} experts (hidden ${spec.hidden}), top-${spec.topK}, capacity factor ${spec.capacityFactor} (${r.capacity} copies an expert), skew ${spec.skew}, ${spec.algorithm} AllToAllv`,
     );

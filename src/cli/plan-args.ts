@@ -11,6 +11,7 @@ import {
   type TpComm,
 } from '../plans/tensor-parallel.ts';
 import { UsageError } from './args.ts';
+import { TRACE_FLAG } from './run-flags.ts';
 import { type CommandSchema, type Parsed, parseCommand, usage } from './schema.ts';
 import { layoutOption } from './tp-args.ts';
 
@@ -100,6 +101,7 @@ export const PLAN_SCHEMA = {
       meta: 'P',
     },
     json: { kind: 'text', help: 'also write every figure as JSON (- for stdout)', meta: 'FILE' },
+    trace: TRACE_FLAG,
   },
 } as const satisfies CommandSchema;
 
@@ -108,6 +110,7 @@ export const PLAN_USAGE = usage(PLAN_SCHEMA);
 interface Common {
   readonly preset: FabricPreset;
   readonly json?: string;
+  readonly trace?: string;
 }
 
 export type PlanArgs =
@@ -193,6 +196,7 @@ export function parsePlanArgs(argv: string[]): PlanArgs {
   const common: Common = {
     preset: fabricPreset(values.fabric),
     ...(values.json === undefined ? {} : { json: values.json }),
+    ...(values.trace === undefined ? {} : { trace: values.trace }),
   };
   return what === 'tp' ? tpArgs(parsed, common) : collectiveArgs(what, parsed, common);
 }

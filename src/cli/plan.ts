@@ -3,6 +3,8 @@
 // graph, prices it with the event-driven pricer on a fabric preset and sets the closed form
 // beside it, timing each stage: the same path a fleet-sized plan takes before any GPU sees it.
 import { writeFileSync } from 'node:fs';
+import type { Fabric } from '../fabric/fabric.ts';
+import { chromeTrace } from '../model/chrome-trace.ts';
 import { closedForm } from '../model/closed-forms.ts';
 import { type GraphPrice, priceGraph } from '../model/event-pricer.ts';
 import { formatBandwidth, formatBytes, formatSeconds } from '../model/units.ts';
@@ -15,6 +17,7 @@ import { tensorParallel } from '../plans/tensor-parallel.ts';
 import { validateGraph } from '../plans/validate-graph.ts';
 import { MAX_TEXT_RANKS, type PlanArgs, parsePlanArgs } from './plan-args.ts';
 import { waveLines } from './plan-text.ts';
+import { writeTrace } from './run-flags.ts';
 
 export { PLAN_USAGE } from './plan-args.ts';
 
@@ -154,6 +157,16 @@ function graphFigures(graph: Graph) {
 }
 
 export function planReport(args: PlanArgs): PlanReport {
+  return pricedPlan(args).report;
+}
+
+/** The report, and the graph as priced on the fabric (for --trace). */
+export function pricedPlan(args: PlanArgs): {
+  report: PlanReport;
+  graph: Graph;
+  price: GraphPrice;
+  fabric: Fabric;
+} {
   const ranks = args.spec.ranks;
   const fabric = args.preset.build(ranks);
   const t0 = performance.now();
@@ -169,7 +182,7 @@ export function planReport(args: PlanArgs): PlanReport {
   const kernel_s = args.kind === 'tp' ? args.kernel_s : 0;
   const price = priceGraph(graph, fabric, { kernelSeconds: () => kernel_s });
   const t4 = performance.now();
-  return {
+  const report: PlanReport = {
     command: 'plan',
     ...fields,
     ranks,
@@ -193,6 +206,7 @@ export function planReport(args: PlanArgs): PlanReport {
     rss_bytes: process.memoryUsage().rss,
     ...(ranks <= MAX_TEXT_RANKS ? { wave_text: waveLines(graph) } : {}),
   };
+  return { report, graph, price, fabric };
 }
 
 const label = (name: string) => `${name}:`.padEnd(15);
@@ -259,7 +273,13 @@ export function planText(r: PlanReport, args: PlanArgs): string[] {
 
 export async function runPlan(argv: string[], out: (line: string) => void): Promise<number> {
   const args = parsePlanArgs(argv);
-  const report = planReport(args);
+  const { report, graph, price, fabric } = pricedPlan(args);
+  if (args.trace !== undefined) {
+    writeTrace(
+      args.trace,
+      chromeTrace([{ graph, price }], fabric, { command: 'plan', algorithm: report.algorithm }),
+    );
+  }
   for (const line of planText(report, args)) out(line);
   if (args.json !== undefined) {
     const json = JSON.stringify(report, null, 2);

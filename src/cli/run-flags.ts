@@ -1,6 +1,19 @@
 // The flags of every command that runs a layer or a step on the GPU and prices it on a fabric
 // (dp, pp, moe): where the emulated ranks talk, how many timed repetitions, the seed, the JSON.
+import { writeFileSync } from 'node:fs';
 import { FABRIC_PRESETS } from '../fabric/fabric-presets.ts';
+
+/** --trace FILE: the emulated timeline in the Chrome trace event format (Perfetto). */
+export const TRACE_FLAG = {
+  kind: 'text',
+  help: 'write the emulated timeline as a Chrome trace (load it in ui.perfetto.dev or chrome://tracing)',
+  meta: 'FILE',
+} as const;
+
+/** Writes `trace` to `file` as JSON. */
+export function writeTrace(file: string, trace: unknown): void {
+  writeFileSync(file, `${JSON.stringify(trace)}\n`);
+}
 
 export const RUN_FLAGS = {
   fabric: {
@@ -13,4 +26,5 @@ export const RUN_FLAGS = {
   reps: { kind: 'count', min: 1, max: 1000, default: '3', help: 'timed repetitions, medians' },
   seed: { kind: 'count', min: 0, max: 2 ** 32 - 1, default: '1', help: 'seed of the inputs' },
   json: { kind: 'text', help: 'also write the figures as JSON (- for stdout)', meta: 'FILE' },
+  trace: TRACE_FLAG,
 } as const;

@@ -8,6 +8,7 @@ import { describeAdapter } from '../gpu/device.ts';
 import { PipelineCache } from '../gpu/pipelines.ts';
 import { nodeShaders } from '../gpu/shaders-node.ts';
 import { detectTimestampRegime, GpuTimer } from '../gpu/timer.ts';
+import { chromeTrace } from '../model/chrome-trace.ts';
 import { zeroBytesPerRank } from '../model/training.ts';
 import { formatBandwidth, formatSeconds } from '../model/units.ts';
 import { ALGORITHMS } from '../plans/registry.ts';
@@ -17,7 +18,7 @@ import { SCHEDULES } from '../plans/training/schedules.ts';
 import { measureTraining, type TrainingSpec, trainingGraphs } from '../run/training.ts';
 import { UsageError } from './args.ts';
 import { cliContext } from './node-context.ts';
-import { RUN_FLAGS } from './run-flags.ts';
+import { RUN_FLAGS, writeTrace } from './run-flags.ts';
 import { type CommandSchema, parseCommand, usage } from './schema.ts';
 
 const MODEL_FLAGS = {
@@ -87,7 +88,13 @@ export function trainingArgs(which: 'dp' | 'pp', argv: string[]) {
     batch: v.batch,
   });
   let spec: TrainingSpec;
-  let values: { fabric: string; reps: number; seed: number; json: string | undefined };
+  let values: {
+    fabric: string;
+    reps: number;
+    seed: number;
+    json: string | undefined;
+    trace: string | undefined;
+  };
   if (which === 'dp') {
     const p = parseCommand(DP_SCHEMA, argv).values;
     const algorithm = p.algo ?? 'ring';
@@ -125,7 +132,15 @@ export function trainingArgs(which: 'dp' | 'pp', argv: string[]) {
   } catch (e) {
     throw e instanceof RangeError ? new UsageError(e.message) : e;
   }
-  return { spec, preset, ranks, reps: values.reps, seed: values.seed, json: values.json };
+  return {
+    spec,
+    preset,
+    ranks,
+    reps: values.reps,
+    seed: values.seed,
+    json: values.json,
+    trace: values.trace,
+  };
 }
 
 const ms = (s: number | undefined) =>
@@ -142,6 +157,13 @@ async function runTraining(which: 'dp' | 'pp', argv: string[], out: (l: string) 
     const regime = await detectTimestampRegime(ctx);
     const fabric = { fabric: preset.name, built: preset.build(ranks), link: preset.link };
     const m = await measureTraining(run, spec, fabric, { reps: args.reps, seed: args.seed, timer });
+    if (args.trace !== undefined) {
+      const about = { command: which, algorithm: m.graph.info.algorithm };
+      writeTrace(
+        args.trace,
+        chromeTrace([{ graph: m.graph, price: m.emulated.price }], fabric.built, about),
+      );
+    }
     const info = m.graph.info.kind === 'training' ? m.graph.info.training : undefined;
     if (!info) throw new Error('the step lost its training info');
     const P = paramCount(spec);

@@ -26,7 +26,7 @@ import type { GraphBuffers } from '../exec/interpreter/graph.ts';
 import { median } from '../exec/measure/median.ts';
 import { GpuTimer } from '../gpu/timer.ts';
 import { allToAllvSeconds, balancedCounts } from '../model/alltoallv.ts';
-import { priceGraph } from '../model/event-pricer.ts';
+import { type GraphPrice, priceGraph } from '../model/event-pricer.ts';
 import {
   type MoeSpec,
   moeLayerGraph,
@@ -44,6 +44,8 @@ export interface MoeRun {
   readonly routing: Routing;
   readonly router: Graph;
   readonly layer: Graph;
+  /** The router's and the layer's emulated timelines (one after the other). */
+  readonly prices: { readonly router: GraphPrice; readonly layer: GraphPrice };
   /** Copies each rank computes (its experts' rows). */
   readonly tokens_per_rank: readonly number[];
   /** Bytes that cross between ranks in dispatch and in combine (a rank's own rows stay). */
@@ -178,6 +180,8 @@ export async function runMoe(
 
 /** What pricing a routed layer gives (runMoe's figures but the measured time). */
 export interface MoePrice {
+  /** The router's and the layer's emulated timelines (one after the other). */
+  readonly prices: { readonly router: GraphPrice; readonly layer: GraphPrice };
   readonly tokens_per_rank: readonly number[];
   readonly alltoall_bytes: MoeRun['alltoall_bytes'];
   readonly imbalance: MoeRun['imbalance'];
@@ -199,9 +203,11 @@ export function priceMoe(
   layerSeconds: (task: Task) => number,
 ): MoePrice {
   const layout = moeLayout(spec, routing);
-  const emulated =
-    priceGraph(router, fabric.built, { kernelSeconds: routerSeconds }).total_s +
-    priceGraph(layer, fabric.built, { kernelSeconds: layerSeconds }).total_s;
+  const prices = {
+    router: priceGraph(router, fabric.built, { kernelSeconds: routerSeconds }),
+    layer: priceGraph(layer, fabric.built, { kernelSeconds: layerSeconds }),
+  };
+  const emulated = prices.router.total_s + prices.layer.total_s;
   const N = spec.ranks;
   const Er = spec.experts / N;
   const perRank = Array.from({ length: N }, (_, j) =>
@@ -232,6 +238,7 @@ export function priceMoe(
     });
   });
   return {
+    prices,
     tokens_per_rank: perRank,
     alltoall_bytes: { dispatch: crossing, combine: crossing },
     imbalance: { experts: maxOverMean(routing.tokens_per_expert), ranks: maxOverMean(perRank) },

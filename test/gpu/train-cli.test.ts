@@ -1,6 +1,9 @@
 // `fleetlab dp` and `fleetlab pp` as a user runs them: a child process on Dawn, the step
 // checked on every rank, the JSON's figures consistent with each other and with the formulas.
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { pipelineBubble } from '../../src/model/training.ts';
 
@@ -14,6 +17,7 @@ function fleetlab(...args: string[]) {
 
 describe('fleetlab dp and pp', () => {
   it('dp on 3 ranks, a bucket a layer: checked, overlap between 0 and 1, no-overlap no faster', () => {
+    const trace = join(mkdtempSync(join(tmpdir(), 'fleetlab-dp-')), 'trace.json');
     const { code, json } = fleetlab(
       'dp',
       '--ranks',
@@ -30,8 +34,24 @@ describe('fleetlab dp and pp', () => {
       '1',
       '--json',
       '-',
+      '--trace',
+      trace,
     );
     expect(code).toBe(0);
+    // The trace: a process per rank, and the buckets' AllReduce on the comm threads.
+    const events = JSON.parse(readFileSync(trace, 'utf8')).traceEvents as {
+      name: string;
+      ph: string;
+      tid?: number;
+      args?: { name?: string };
+    }[];
+    expect(events.filter((e) => e.name === 'process_name').map((e) => e.args?.name)).toEqual([
+      'rank 0',
+      'rank 1',
+      'rank 2',
+      'fabric: switch of 3',
+    ]);
+    expect(events.some((e) => e.ph === 'X' && e.tid === 1 && /bucket/.test(e.name))).toBe(true);
     expect(json.check.ok).toBe(true);
     expect(json.overlap_fraction).toBeGreaterThan(0);
     expect(json.overlap_fraction).toBeLessThanOrEqual(1);
