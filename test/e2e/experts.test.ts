@@ -93,6 +93,25 @@ describe('experts page', () => {
     expect(errors).toEqual([]);
   });
 
+  it('the panel: choosing a preset loads it and writes the link; a slider edit leaves the preset', async () => {
+    const { page, errors } = await open('');
+    const loads = () => page.evaluate(() => Number(document.body.dataset.loads ?? 0));
+    let before = await loads();
+    await page.select('#gui select', 'hot-experts');
+    await page.waitForFunction((n) => Number(document.body.dataset.loads ?? 0) > n, {}, before);
+    expect(new URL(page.url()).hash).toBe('#preset=hot-experts');
+    expect((await run(page)).dropped).toBeGreaterThan(0);
+    before = await loads();
+    // The first number control is ranks: type 2 and leave the field (lil-gui's finish).
+    const input = await page.$('#gui .lil-number input');
+    await input?.click({ count: 3 });
+    await input?.type('2');
+    await page.focus('#reset');
+    await page.waitForFunction((n) => Number(document.body.dataset.loads ?? 0) > n, {}, before);
+    expect(new URL(page.url()).hash).toMatch(/^#preset=&.*ranks=2/);
+    expect(errors).toEqual([]);
+  });
+
   it('a link round-trips; junk and a layer no plan has each get a visible alert', async () => {
     const { page } = await open('#preset=&ranks=2&experts=4&topk=1');
     expect(await visibleAlerts(page)).toEqual([]);

@@ -3,12 +3,12 @@
 // copies drawn travelling rank to rank coloured by expert, the load of each expert against its
 // capacity, and the step on a fabric beside the balanced formula. All state lives in the URL
 // hash; every failure shows in the alert (common/page-shell.ts).
-import GUI from 'lil-gui';
 import { describeAdapter } from '../../gpu/device.ts';
 import { viteShaders } from '../../gpu/shaders-vite.ts';
 import { formatBytes, formatSeconds } from '../../model/units.ts';
 import { byId as $, PageShell } from '../common/page-shell.ts';
 import { fillResultsTable } from '../common/results-table.ts';
+import { type StateGui, stateGui } from '../common/state-gui.ts';
 import { drawExperts, phaseOf, TICKS } from './draw.ts';
 import { ASSUMED_DEVICE, type ExpertsRun, runExperts } from './run.ts';
 import {
@@ -138,54 +138,35 @@ export function mountExpertsPage(): void {
     fillResultsTable(results, rows);
   }
 
-  function makeGui() {
-    const gui = new GUI({ container: $('gui'), title: 'MoE layer', width: 340 });
-    const model: Record<string, unknown> = {};
-    const controllers = new Map<string, ReturnType<GUI['add']>>();
-    const change = (key: string, value: unknown) => {
-      const { state } = shell;
-      const next = { ...state, [key]: value, step: 0 } as ExpertsState;
-      void load(
-        key === 'preset'
-          ? (EXPERTS_STATE.preset(String(value))?.state ?? next)
-          : { ...next, preset: key === 'speed' ? state.preset : '' },
-      );
-    };
-    const add = (key: string, ...args: unknown[]) => {
-      model[key] = DEFAULT_EXPERTS_STATE[key];
-      const c = (gui.add as (...a: unknown[]) => ReturnType<GUI['add']>)(model, key, ...args);
-      c.onFinishChange((v: unknown) => change(key, v));
-      controllers.set(key, c);
-      return c;
-    };
+  function makeGui(): StateGui<ExpertsState> {
+    const g = stateGui<ExpertsState>({
+      container: $('gui'),
+      title: 'MoE layer',
+      defaults: DEFAULT_EXPERTS_STATE,
+      current: (): ExpertsState => shell.state,
+      preset: (name) => EXPERTS_STATE.preset(name)?.state,
+      load: (next) => void load(next),
+    });
     const range = (key: keyof typeof EXPERTS_LIMITS, step = 1) =>
-      add(key, EXPERTS_LIMITS[key][0], EXPERTS_LIMITS[key][1], step);
-    add(
+      g.range(key, EXPERTS_LIMITS[key], step);
+    g.add(
       'preset',
       EXPERTS_PRESETS.map((p) => p.name),
     );
-    add('fabric', ['nvswitch', 'nvlink-ring', 'pcie4', 'ib-ndr', '100gbe']);
-    add('algo', ['pairwise', 'direct']).name('AllToAllv');
+    g.add('fabric', ['nvswitch', 'nvlink-ring', 'pcie4', 'ib-ndr', '100gbe']);
+    g.add('algo', ['pairwise', 'direct']).name('AllToAllv');
     range('ranks');
     range('experts').name('experts E');
-    add('topk', [1, 2]).name('top-k');
+    g.add('topk', [1, 2]).name('top-k');
     range('tokens').name('tokens T');
     range('d').name('width d');
     range('capacity', 0.05).name('capacity factor C');
     range('skew', 0.1).name('skew (hot experts)');
     range('seed');
     range('speed', 0.1).name('speed (steps/s)');
-    return {
-      panel: gui,
-      sync(s: ExpertsState) {
-        for (const [key, c] of controllers) {
-          model[key] = s[key];
-          c.updateDisplay();
-        }
-      },
-    };
+    return g;
   }
-  let gui: ReturnType<typeof makeGui>;
+  let gui: StateGui<ExpertsState>;
 
   const shell = new PageShell<ExpertsState>({
     url: { parse: parseExpertsState, serialize: serializeExpertsState },

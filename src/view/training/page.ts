@@ -3,12 +3,12 @@
 // a fabric by the event-driven pricer and drawn as a per-rank timeline of compute and comm
 // lanes, with the bubble, the overlap and the memory per rank beside the formulas. All state
 // lives in the URL hash; every failure shows in the alert (common/page-shell.ts).
-import GUI from 'lil-gui';
 import { describeAdapter } from '../../gpu/device.ts';
 import { viteShaders } from '../../gpu/shaders-vite.ts';
 import { formatBytes, formatSeconds } from '../../model/units.ts';
 import { byId as $, PageShell } from '../common/page-shell.ts';
 import { fillResultsTable } from '../common/results-table.ts';
+import { type StateGui, stateGui } from '../common/state-gui.ts';
 import { busyAt, TASK_KINDS, TICKS, tickTime } from './lanes.ts';
 import { ASSUMED_DEVICE, runTraining, type TrainingRun } from './run.ts';
 import {
@@ -171,57 +171,38 @@ export function mountTrainingPage(): void {
     fillResultsTable(results, rows);
   }
 
-  function makeGui() {
-    const gui = new GUI({ container: $('gui'), title: 'training step', width: 340 });
-    const model: Record<string, unknown> = {};
-    const controllers = new Map<string, ReturnType<GUI['add']>>();
-    const change = (key: keyof TrainingState, value: unknown) => {
-      const { state } = shell;
-      const next = { ...state, [key]: value, step: 0 } as TrainingState;
-      void load(
-        key === 'preset'
-          ? (TRAINING_PRESETS.find((p) => p.name === value)?.state ?? next)
-          : { ...next, preset: key === 'speed' ? state.preset : '' },
-      );
-    };
-    const add = (key: keyof TrainingState, ...args: unknown[]) => {
-      model[key] = DEFAULT_TRAINING_STATE[key];
-      const c = (gui.add as (...a: unknown[]) => ReturnType<GUI['add']>)(model, key, ...args);
-      c.onFinishChange((v: unknown) => change(key, v));
-      controllers.set(key, c);
-      return c;
-    };
+  function makeGui(): StateGui<TrainingState> {
+    const g = stateGui<TrainingState>({
+      container: $('gui'),
+      title: 'training step',
+      defaults: DEFAULT_TRAINING_STATE,
+      current: (): TrainingState => shell.state,
+      preset: (name) => TRAINING_PRESETS.find((p) => p.name === name)?.state,
+      load: (next) => void load(next),
+    });
     const range = (key: keyof typeof TRAINING_LIMITS, step = 1) =>
-      add(key, TRAINING_LIMITS[key][0], TRAINING_LIMITS[key][1], step);
-    add(
+      g.range(key, TRAINING_LIMITS[key], step);
+    g.add(
       'preset',
       TRAINING_PRESETS.map((p) => p.name),
     );
-    add('mode', ['dp', 'pp']).name('mode (data / pipeline parallel)');
-    add('fabric', ['nvswitch', 'nvlink-ring', 'pcie4', 'ib-ndr', '100gbe']);
-    add('schedule', ['gpipe', '1f1b', 'interleaved']).name('pp: schedule');
+    g.add('mode', ['dp', 'pp']).name('mode (data / pipeline parallel)');
+    g.add('fabric', ['nvswitch', 'nvlink-ring', 'pcie4', 'ib-ndr', '100gbe']);
+    g.add('schedule', ['gpipe', '1f1b', 'interleaved']).name('pp: schedule');
     range('stages').name('pp: stages p');
     range('microbatches').name('pp: micro-batches m');
     range('virtual').name('pp: chunks a stage V');
     range('ranks').name('dp: ranks');
-    add('zero', [0, 1, 2, 3]).name('dp: ZeRO stage');
-    add('bucket', 1, 65_536, 1).name('dp: bucket (bytes)');
-    add('overlap', [1, 0]).name('dp: overlap (1 on)');
+    g.add('zero', [0, 1, 2, 3]).name('dp: ZeRO stage');
+    g.add('bucket', 1, 65_536, 1).name('dp: bucket (bytes)');
+    g.add('overlap', [1, 0]).name('dp: overlap (1 on)');
     range('layers');
     range('d').name('width d');
     range('batch').name('batch (rows)');
     range('speed', 0.1).name('speed (steps/s)');
-    return {
-      panel: gui,
-      sync(s: TrainingState) {
-        for (const [key, c] of controllers) {
-          model[key] = s[key as keyof TrainingState];
-          c.updateDisplay();
-        }
-      },
-    };
+    return g;
   }
-  let gui: ReturnType<typeof makeGui>;
+  let gui: StateGui<TrainingState>;
 
   const shell = new PageShell<TrainingState>({
     url: { parse: parseTrainingState, serialize: serializeTrainingState },
