@@ -1,6 +1,7 @@
 // `fleetlab plan` options, checked before anything is built: bad input is a UsageError (exit
 // 2, one line naming the value and the limit), as in every other command.
 import { FABRIC_PRESETS, type FabricPreset, fabricPreset } from '../fabric/fabric-presets.ts';
+import { parseStragglers, type Straggler } from '../fabric/stragglers.ts';
 import { MAX_PLAN_RANKS } from '../plans/build.ts';
 import { COLLECTIVES, type Collective, type CollectiveSpec, LAYOUTS } from '../plans/plan.ts';
 import { ALGORITHMS } from '../plans/registry.ts';
@@ -102,6 +103,11 @@ export const PLAN_SCHEMA = {
     },
     json: { kind: 'text', help: 'also write every figure as JSON (- for stdout)', meta: 'FILE' },
     trace: TRACE_FLAG,
+    straggler: {
+      kind: 'text',
+      help: 'ranks slowed by a factor, RANK:FACTOR[,RANK:FACTOR...]: their kernels and outgoing links (alpha x F, beta / F) in the emulated timeline',
+      meta: 'R:F',
+    },
   },
 } as const satisfies CommandSchema;
 
@@ -111,6 +117,7 @@ interface Common {
   readonly preset: FabricPreset;
   readonly json?: string;
   readonly trace?: string;
+  readonly stragglers?: readonly Straggler[];
 }
 
 export type PlanArgs =
@@ -198,5 +205,11 @@ export function parsePlanArgs(argv: string[]): PlanArgs {
     ...(values.json === undefined ? {} : { json: values.json }),
     ...(values.trace === undefined ? {} : { trace: values.trace }),
   };
-  return what === 'tp' ? tpArgs(parsed, common) : collectiveArgs(what, parsed, common);
+  const args = what === 'tp' ? tpArgs(parsed, common) : collectiveArgs(what, parsed, common);
+  if (values.straggler === undefined) return args;
+  try {
+    return { ...args, stragglers: parseStragglers(values.straggler, args.spec.ranks) };
+  } catch (e) {
+    throw e instanceof RangeError ? new UsageError(`--straggler: ${e.message}`) : e;
+  }
 }

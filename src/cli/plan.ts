@@ -4,9 +4,11 @@
 // beside it, timing each stage: the same path a fleet-sized plan takes before any GPU sees it.
 import { writeFileSync } from 'node:fs';
 import type { Fabric } from '../fabric/fabric.ts';
+import { type Straggler, slowFabric, slowKernels } from '../fabric/stragglers.ts';
 import { chromeTrace } from '../model/chrome-trace.ts';
 import { closedForm } from '../model/closed-forms.ts';
 import { type GraphPrice, priceGraph } from '../model/event-pricer.ts';
+import { pricePlan } from '../model/pricer.ts';
 import { formatBandwidth, formatBytes, formatSeconds } from '../model/units.ts';
 import { DTYPE_INFO } from '../plans/dtype.ts';
 import { graphOf } from '../plans/from-steps.ts';
@@ -14,6 +16,7 @@ import { type Graph, waveOf } from '../plans/graph.ts';
 import type { Plan } from '../plans/plan.ts';
 import { builderFor } from '../plans/registry.ts';
 import { tensorParallel } from '../plans/tensor-parallel.ts';
+import { planOf } from '../plans/to-steps.ts';
 import { validateGraph } from '../plans/validate-graph.ts';
 import { MAX_TEXT_RANKS, type PlanArgs, parsePlanArgs } from './plan-args.ts';
 import { waveLines } from './plan-text.ts';
@@ -43,6 +46,14 @@ export interface PlanReport {
   readonly critical_path: number;
   readonly critical_path_ids: readonly number[];
   readonly emulated_s: number;
+  /** With --straggler: the emulated time without them, and the slowdown emulated (the event
+   * pricer) and as the lock-step schedule predicts it (every step waits for its slowest op). */
+  readonly stragglers?: {
+    readonly ranks: readonly Straggler[];
+    readonly emulated_without_s: number;
+    readonly slowdown: number;
+    readonly schedule_slowdown: number;
+  };
   /** The closed form on the preset's bottleneck link; null where there is none. */
   readonly analytic_s: number | null;
   readonly comm_s: number;
@@ -180,7 +191,10 @@ export function pricedPlan(args: PlanArgs): {
   validateGraph(graph);
   const t3 = performance.now();
   const kernel_s = args.kind === 'tp' ? args.kernel_s : 0;
-  const price = priceGraph(graph, fabric, { kernelSeconds: () => kernel_s });
+  const slow = args.stragglers ?? [];
+  const slowed = slowFabric(fabric, slow);
+  const kernelSeconds = slowKernels((_: { rank: number }) => kernel_s, slow);
+  const price = priceGraph(graph, slowed, { kernelSeconds });
   const t4 = performance.now();
   const report: PlanReport = {
     command: 'plan',
@@ -193,6 +207,9 @@ export function pricedPlan(args: PlanArgs): {
     critical_path: price.critical_path.length,
     critical_path_ids: [...price.critical_path],
     emulated_s: price.total_s,
+    ...(slow.length > 0
+      ? { stragglers: stragglerFigures(graph, fabric, slowed, kernel_s, slow, price) }
+      : {}),
     analytic_s: analytic(graph),
     comm_s: price.comm_s,
     hidden_comm_s: price.hidden_comm_s,
@@ -206,7 +223,33 @@ export function pricedPlan(args: PlanArgs): {
     rss_bytes: process.memoryUsage().rss,
     ...(ranks <= MAX_TEXT_RANKS ? { wave_text: waveLines(graph) } : {}),
   };
-  return { report, graph, price, fabric };
+  return { report, graph, price, fabric: slowed };
+}
+
+/** The straggler run beside the same plan without them, emulated and by the lock-step schedule. */
+function stragglerFigures(
+  graph: Graph,
+  fabric: Fabric,
+  slowed: Fabric,
+  kernel_s: number,
+  stragglers: readonly Straggler[],
+  price: GraphPrice,
+): NonNullable<PlanReport['stragglers']> {
+  const without = priceGraph(graph, fabric, { kernelSeconds: () => kernel_s }).total_s;
+  const steps = planOf(graph);
+  const lockstep = (f: Fabric, s: readonly Straggler[]) =>
+    pricePlan(
+      steps,
+      f,
+      slowKernels((op: { rank: number }) => kernel_s, s),
+    ).total_s;
+  const before = lockstep(fabric, []);
+  return {
+    ranks: stragglers,
+    emulated_without_s: without,
+    slowdown: without > 0 ? price.total_s / without : 1,
+    schedule_slowdown: before > 0 ? lockstep(slowed, stragglers) / before : 1,
+  };
 }
 
 const label = (name: string) => `${name}:`.padEnd(15);
@@ -248,6 +291,14 @@ export function planText(r: PlanReport, args: PlanArgs): string[] {
   lines.push(
     `${label('emulated')}${formatSeconds(r.emulated_s)} on ${r.fabric} (event-driven pricer)`,
   );
+  if (r.stragglers) {
+    const s = r.stragglers;
+    lines.push(
+      `${label('stragglers')}${s.ranks.map((x) => `rank ${x.rank} x${x.factor}`).join(', ')}: ` +
+        `${s.slowdown.toFixed(3)}x slower than without them (${formatSeconds(s.emulated_without_s)}); ` +
+        `the lock-step schedule predicts ${s.schedule_slowdown.toFixed(3)}x (every step waits for its slowest op)`,
+    );
+  }
   const { alpha_s, beta_Bps } = r.link;
   const form =
     args.kind === 'collective'
