@@ -241,7 +241,7 @@ function stragglerFigures(
     pricePlan(
       steps,
       f,
-      slowKernels((op: { rank: number }) => kernel_s, s),
+      slowKernels((_op: { rank: number }) => kernel_s, s),
     ).total_s;
   const before = lockstep(fabric, []);
   return {

@@ -36,7 +36,7 @@ describe('stragglers', () => {
       expect(l.alpha_s).toBe(mine ? 4 * before.alpha_s : before.alpha_s);
       expect(l.beta_Bps).toBe(mine ? before.beta_Bps / 4 : before.beta_Bps);
     }
-    const k = slowKernels((t: { rank: number }) => 1e-3, [{ rank: 1, factor: 3 }]);
+    const k = slowKernels((_t: { rank: number }) => 1e-3, [{ rank: 1, factor: 3 }]);
     expect([k({ rank: 0 }), k({ rank: 1 })]).toEqual([1e-3, 3e-3]);
   });
 
