@@ -15,7 +15,7 @@ import { checkMoeSpec, type MoeSpec } from '../plans/experts/moe-layer.ts';
 import { runMoe } from '../run/moe.ts';
 import { UsageError } from './args.ts';
 import { cliContext } from './node-context.ts';
-import { RUN_FLAGS, writeTrace } from './run-flags.ts';
+import { RUN_FLAGS, stragglersOf, writeTrace } from './run-flags.ts';
 import { type CommandSchema, parseCommand, usage } from './schema.ts';
 
 export const MOE_CLI_SCHEMA = {
@@ -109,7 +109,8 @@ export function moeArgs(argv: string[]) {
   } catch (e) {
     throw e instanceof RangeError ? new UsageError(e.message) : e;
   }
-  return { spec, preset, reps: v.reps, seed: v.seed, json: v.json, trace: v.trace };
+  const stragglers = stragglersOf(v.straggler, spec.ranks);
+  return { spec, preset, reps: v.reps, seed: v.seed, json: v.json, trace: v.trace, stragglers };
 }
 
 const ratio = (x: number) => `${x.toFixed(2)}x`;
@@ -123,7 +124,12 @@ export async function runMoeCommand(argv: string[], out: (l: string) => void): P
     const run = { ctx, shaders: nodeShaders, cache: new PipelineCache(ctx) };
     const regime = await detectTimestampRegime(ctx);
     const fabric = { fabric: preset.name, built: preset.build(spec.ranks), link: preset.link };
-    const m = await runMoe(run, spec, fabric, { reps: args.reps, seed: args.seed, timer });
+    const m = await runMoe(run, spec, fabric, {
+      reps: args.reps,
+      seed: args.seed,
+      timer,
+      stragglers: args.stragglers,
+    });
     const r = m.routing;
     if (args.trace !== undefined) {
       const parts = [
@@ -165,6 +171,11 @@ export async function runMoeCommand(argv: string[], out: (l: string) => void): P
     out(
       `alltoall        dispatch ${m.alltoall_bytes.dispatch} B [${formatBytes(m.alltoall_bytes.dispatch)}], combine ${m.alltoall_bytes.combine} B across ranks; closed forms ${formatSeconds(m.alltoall_s.actual)} for these counts, ${formatSeconds(m.alltoall_s.balanced)} balanced`,
     );
+    if (args.stragglers.length > 0) {
+      out(
+        `stragglers      ${args.stragglers.map((s) => `rank ${s.rank} x${s.factor}`).join(', ')} (kernels and outgoing links, emulated face only)`,
+      );
+    }
     out(`measured        ${formatSeconds(m.step_s.measured)}`);
     out(`emulated        ${formatSeconds(m.step_s.emulated)}`);
     out(
@@ -188,6 +199,7 @@ export async function runMoeCommand(argv: string[], out: (l: string) => void): P
           alltoall_bytes: m.alltoall_bytes,
           alltoall_s: m.alltoall_s,
           imbalance: m.imbalance,
+          stragglers: args.stragglers,
           step_s: m.step_s,
         },
         null,

@@ -1,7 +1,7 @@
 // `fleetlab plan` options, checked before anything is built: bad input is a UsageError (exit
 // 2, one line naming the value and the limit), as in every other command.
 import { FABRIC_PRESETS, type FabricPreset, fabricPreset } from '../fabric/fabric-presets.ts';
-import { parseStragglers, type Straggler } from '../fabric/stragglers.ts';
+import type { Straggler } from '../fabric/stragglers.ts';
 import { MAX_PLAN_RANKS } from '../plans/build.ts';
 import { COLLECTIVES, type Collective, type CollectiveSpec, LAYOUTS } from '../plans/plan.ts';
 import { ALGORITHMS } from '../plans/registry.ts';
@@ -12,7 +12,7 @@ import {
   type TpComm,
 } from '../plans/tensor-parallel.ts';
 import { UsageError } from './args.ts';
-import { TRACE_FLAG } from './run-flags.ts';
+import { STRAGGLER_FLAG, stragglersOf, TRACE_FLAG } from './run-flags.ts';
 import { type CommandSchema, type Parsed, parseCommand, usage } from './schema.ts';
 import { layoutOption } from './tp-args.ts';
 
@@ -103,11 +103,7 @@ export const PLAN_SCHEMA = {
     },
     json: { kind: 'text', help: 'also write every figure as JSON (- for stdout)', meta: 'FILE' },
     trace: TRACE_FLAG,
-    straggler: {
-      kind: 'text',
-      help: 'ranks slowed by a factor, RANK:FACTOR[,RANK:FACTOR...]: their kernels and outgoing links (alpha x F, beta / F) in the emulated timeline',
-      meta: 'R:F',
-    },
+    straggler: STRAGGLER_FLAG,
   },
 } as const satisfies CommandSchema;
 
@@ -207,9 +203,5 @@ export function parsePlanArgs(argv: string[]): PlanArgs {
   };
   const args = what === 'tp' ? tpArgs(parsed, common) : collectiveArgs(what, parsed, common);
   if (values.straggler === undefined) return args;
-  try {
-    return { ...args, stragglers: parseStragglers(values.straggler, args.spec.ranks) };
-  } catch (e) {
-    throw e instanceof RangeError ? new UsageError(`--straggler: ${e.message}`) : e;
-  }
+  return { ...args, stragglers: stragglersOf(values.straggler, args.spec.ranks) };
 }

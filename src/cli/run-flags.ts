@@ -2,6 +2,8 @@
 // (dp, pp, moe): where the emulated ranks talk, how many timed repetitions, the seed, the JSON.
 import { writeFileSync } from 'node:fs';
 import { FABRIC_PRESETS } from '../fabric/fabric-presets.ts';
+import { parseStragglers, type Straggler } from '../fabric/stragglers.ts';
+import { UsageError } from './args.ts';
 
 /** --trace FILE: the emulated timeline in the Chrome trace event format (Perfetto). */
 export const TRACE_FLAG = {
@@ -15,6 +17,13 @@ export function writeTrace(file: string, trace: unknown): void {
   writeFileSync(file, `${JSON.stringify(trace)}\n`);
 }
 
+/** --straggler RANK:FACTOR[,...]: ranks slowed in the emulated timeline. */
+export const STRAGGLER_FLAG = {
+  kind: 'text',
+  help: 'ranks slowed by a factor, RANK:FACTOR[,RANK:FACTOR...]: their kernels and outgoing links (alpha x F, beta / F) in the emulated timeline',
+  meta: 'R:F',
+} as const;
+
 export const RUN_FLAGS = {
   fabric: {
     kind: 'choice',
@@ -27,4 +36,15 @@ export const RUN_FLAGS = {
   seed: { kind: 'count', min: 0, max: 2 ** 32 - 1, default: '1', help: 'seed of the inputs' },
   json: { kind: 'text', help: 'also write the figures as JSON (- for stdout)', meta: 'FILE' },
   trace: TRACE_FLAG,
+  straggler: STRAGGLER_FLAG,
 } as const;
+
+/** `--straggler` read for `ranks`: a UsageError of one line naming what is wrong. */
+export function stragglersOf(text: string | undefined, ranks: number): Straggler[] {
+  if (text === undefined) return [];
+  try {
+    return parseStragglers(text, ranks);
+  } catch (e) {
+    throw e instanceof RangeError ? new UsageError(`--straggler: ${e.message}`) : e;
+  }
+}

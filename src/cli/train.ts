@@ -18,7 +18,7 @@ import { SCHEDULES } from '../plans/training/schedules.ts';
 import { measureTraining, type TrainingSpec, trainingGraphs } from '../run/training.ts';
 import { UsageError } from './args.ts';
 import { cliContext } from './node-context.ts';
-import { RUN_FLAGS, writeTrace } from './run-flags.ts';
+import { RUN_FLAGS, stragglersOf, writeTrace } from './run-flags.ts';
 import { type CommandSchema, parseCommand, usage } from './schema.ts';
 
 const MODEL_FLAGS = {
@@ -94,6 +94,7 @@ export function trainingArgs(which: 'dp' | 'pp', argv: string[]) {
     seed: number;
     json: string | undefined;
     trace: string | undefined;
+    straggler: string | undefined;
   };
   if (which === 'dp') {
     const p = parseCommand(DP_SCHEMA, argv).values;
@@ -140,6 +141,7 @@ export function trainingArgs(which: 'dp' | 'pp', argv: string[]) {
     seed: values.seed,
     json: values.json,
     trace: values.trace,
+    stragglers: stragglersOf(values.straggler, ranks),
   };
 }
 
@@ -156,7 +158,12 @@ async function runTraining(which: 'dp' | 'pp', argv: string[], out: (l: string) 
     const run = { ctx, shaders: nodeShaders, cache: new PipelineCache(ctx) };
     const regime = await detectTimestampRegime(ctx);
     const fabric = { fabric: preset.name, built: preset.build(ranks), link: preset.link };
-    const m = await measureTraining(run, spec, fabric, { reps: args.reps, seed: args.seed, timer });
+    const m = await measureTraining(run, spec, fabric, {
+      reps: args.reps,
+      seed: args.seed,
+      timer,
+      stragglers: args.stragglers,
+    });
     if (args.trace !== undefined) {
       const about = { command: which, algorithm: m.graph.info.algorithm };
       writeTrace(
@@ -187,6 +194,11 @@ async function runTraining(which: 'dp' | 'pp', argv: string[], out: (l: string) 
       `check         ${m.check.ok ? 'ok' : 'FAILED'}: max |err| ${m.check.max_abs_err.toExponential(2)} within bounds up to ${m.check.bound.toExponential(2)}; ${m.check.wrong} values outside`,
     );
     out(`loss          ${m.check.loss.toPrecision(6)} (before the update, f64)`);
+    if (args.stragglers.length > 0) {
+      out(
+        `stragglers    ${args.stragglers.map((s) => `rank ${s.rank} x${s.factor}`).join(', ')} (kernels and outgoing links, emulated face only)`,
+      );
+    }
     out(`measured      ${ms(m.measured_s)}`);
     out(`emulated      ${ms(m.emulated.time_s)}`);
     const result: Record<string, unknown> = {
@@ -206,6 +218,7 @@ async function runTraining(which: 'dp' | 'pp', argv: string[], out: (l: string) 
         wrong: m.check.wrong,
       },
       loss: m.check.loss,
+      stragglers: args.stragglers,
     };
     if (spec.mode === 'dp') {
       out(`no overlap    ${ms(m.emulated_no_overlap_s)} (every bucket after the whole backward)`);

@@ -19,6 +19,7 @@ import {
   scatterRouterInputs,
 } from '../exec/experts/inputs.ts';
 import { checkMoeOutput, type MoeCheck, moeReference } from '../exec/experts/reference.ts';
+import { type Straggler, slowFabric, slowKernels } from '../fabric/stragglers.ts';
 
 export type { MoeCheck };
 
@@ -136,7 +137,13 @@ export async function runMoe(
   run: RunContext,
   spec: MoeSpec,
   fabric: TrainingFabric,
-  options: { readonly reps?: number; readonly seed?: number; readonly timer?: GpuTimer } = {},
+  options: {
+    readonly reps?: number;
+    readonly seed?: number;
+    readonly timer?: GpuTimer;
+    /** Ranks slowed in the emulated face (their kernels and outgoing links). */
+    readonly stragglers?: readonly Straggler[];
+  } = {},
 ): Promise<MoeRun> {
   const reps = options.reps ?? 3;
   if (!Number.isInteger(reps) || reps < 1 || reps > 1000) {
@@ -158,14 +165,15 @@ export async function runMoe(
     const v = k[t.id] as number;
     return Number.isFinite(v) ? v : 0;
   };
+  const slow = options.stragglers ?? [];
   const priced = priceMoe(
     spec,
     routing,
     router,
     layer,
-    fabric,
-    seconds(r.kernel_s),
-    seconds(l.kernel_s),
+    { ...fabric, built: slowFabric(fabric.built, slow) },
+    slowKernels<Task>(seconds(r.kernel_s), slow),
+    slowKernels<Task>(seconds(l.kernel_s), slow),
   );
   return {
     spec,

@@ -10,6 +10,7 @@ import {
 } from '../exec/training/inputs.ts';
 import { checkBounded, trainingReference } from '../exec/training/reference.ts';
 import type { Fabric } from '../fabric/fabric.ts';
+import { type Straggler, slowFabric, slowKernels } from '../fabric/stragglers.ts';
 import { GpuTimer } from '../gpu/timer.ts';
 import { type GraphPrice, priceGraph } from '../model/event-pricer.ts';
 import { pipelineBubble } from '../model/training.ts';
@@ -147,7 +148,13 @@ export async function measureTraining(
   run: RunContext,
   spec: TrainingSpec,
   fabric: TrainingFabric,
-  options: { readonly reps?: number; readonly seed?: number; readonly timer?: GpuTimer } = {},
+  options: {
+    readonly reps?: number;
+    readonly seed?: number;
+    readonly timer?: GpuTimer;
+    /** Ranks slowed in the emulated face (their kernels and outgoing links). */
+    readonly stragglers?: readonly Straggler[];
+  } = {},
 ): Promise<TrainingMeasurement> {
   const reps = options.reps ?? 3;
   if (!Number.isInteger(reps) || reps < 1 || reps > 1000) {
@@ -193,12 +200,14 @@ export async function measureTraining(
     if (!options.timer) timer.destroy();
   }
   // The two graphs list the same tasks in the same order; only the buckets' dependencies differ.
-  const kernelSeconds = (task: Task) => {
+  const stragglers = options.stragglers ?? [];
+  const kernelSeconds = slowKernels((task: Task) => {
     const s = kernel_s[task.id] as number;
     return Number.isFinite(s) ? s : 0;
-  };
-  const price = priceGraph(graph, fabric.built, { kernelSeconds });
-  const serialPrice = serial ? priceGraph(serial, fabric.built, { kernelSeconds }) : undefined;
+  }, stragglers);
+  const built = slowFabric(fabric.built, stragglers);
+  const price = priceGraph(graph, built, { kernelSeconds });
+  const serialPrice = serial ? priceGraph(serial, built, { kernelSeconds }) : undefined;
   const analytic =
     info.mode === 'dp' ? analyticStep(graph, info, kernel_s, fabric.link) : undefined;
   const pp = info.pipeline;

@@ -111,5 +111,30 @@ describe('fleetlab dp and pp', () => {
     expect(json.bubble_fraction.analytic).toBeCloseTo(pipelineBubble(2, 4), 12);
     expect(json.bubble_fraction.emulated).toBeGreaterThan(0);
     expect(json.peak_activations_per_stage).toEqual([2, 1]);
+    // A straggling last stage (x8): the step takes longer and the first stage waits on it.
+    const slow = fleetlab(
+      'pp',
+      '--stages',
+      '2',
+      '--microbatches',
+      '4',
+      '--layers',
+      '2',
+      '--d',
+      '8',
+      '--batch',
+      '8',
+      '--reps',
+      '1',
+      '--straggler',
+      '1:8',
+      '--json',
+      '-',
+    );
+    expect(slow.code).toBe(0);
+    expect(slow.json.check.ok).toBe(true);
+    expect(slow.json.stragglers).toEqual([{ rank: 1, factor: 8 }]);
+    expect(slow.json.step_s.emulated).toBeGreaterThan(2 * json.step_s.emulated);
+    expect(slow.json.bubble_fraction.emulated).toBeGreaterThan(json.bubble_fraction.emulated);
   });
 });
