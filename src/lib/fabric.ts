@@ -9,6 +9,12 @@ export {
   linkPreset,
 } from '../fabric/presets.ts';
 export {
+  parseStragglers,
+  type Straggler,
+  slowFabric,
+  slowKernels,
+} from '../fabric/stragglers.ts';
+export {
   type FabricOptions,
   type LinkSpec,
   localFabric,

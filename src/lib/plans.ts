@@ -22,6 +22,27 @@ export {
   REDOPS,
   type RedOp,
 } from '../plans/dtype.ts';
+export {
+  ALLTOALLV_ALGORITHMS,
+  type AllToAllvSpec,
+  allToAllv,
+  checkCounts,
+  skewedCounts,
+} from '../plans/experts/alltoallv.ts';
+export {
+  checkMoeSpec,
+  type MoeLayout,
+  type MoeSpec,
+  moeLayerGraph,
+  moeLayout,
+  moeRouterGraph,
+} from '../plans/experts/moe-layer.ts';
+export {
+  expertCapacity,
+  type Routing,
+  type RoutingSpec,
+  routeTokens,
+} from '../plans/experts/routing.ts';
 export { graphOf } from '../plans/from-steps.ts';
 export {
   type BufferSpec,

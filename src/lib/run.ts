@@ -46,6 +46,7 @@ export {
   type ModelFace,
   modelFace,
 } from '../run/faces.ts';
+export { checkMoe, type MoeRun, priceMoe, runMoe } from '../run/moe.ts';
 export {
   type EmulatedFabric,
   type PlanRun,

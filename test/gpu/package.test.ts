@@ -111,6 +111,19 @@ describe('the packed tarball', () => {
     expect(run.stdout).toMatch(/measured here: [\d.]+ [mµ]?s wrong elements: 0\n/);
   }, 150_000);
 
+  it('the packed entry points carry the expert-parallel plans, the MoE runner and the importer', () => {
+    const code =
+      "const [p, r, m] = await Promise.all(['fleetlab/plans', 'fleetlab/run', 'fleetlab/model'].map((e) => import(e)));" +
+      'console.log([p.allToAllv, p.moeLayerGraph, r.runMoe, m.parseNcclTests, m.chromeTrace].map((f) => typeof f).join(" "));';
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', code], {
+      cwd: dir,
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout.trim()).toBe('function function function function function');
+  });
+
   it('the packed command runs from lib/ without tsx', () => {
     const bin = join(dir, 'node_modules', 'fleetlab', 'bin', 'fleetlab.js');
     const r = spawnSync(process.execPath, [bin, '--version'], {
