@@ -19,16 +19,14 @@ import {
   scatterRouterInputs,
 } from '../exec/experts/inputs.ts';
 import { checkMoeOutput, type MoeCheck, moeReference } from '../exec/experts/reference.ts';
-import { type Straggler, slowFabric, slowKernels } from '../fabric/stragglers.ts';
-
-export type { MoeCheck };
-
 import type { GraphBuffers } from '../exec/interpreter/graph.ts';
 import { median } from '../exec/measure/median.ts';
+import { type Straggler, slowFabric, slowKernels } from '../fabric/stragglers.ts';
 import { GpuTimer } from '../gpu/timer.ts';
 import { allToAllvSeconds, balancedCounts } from '../model/alltoallv.ts';
 import { type GraphPrice, priceGraph } from '../model/event-pricer.ts';
 import {
+  type MoeLayout,
   type MoeSpec,
   moeLayerGraph,
   moeLayout,
@@ -37,12 +35,17 @@ import {
 import { type Routing, routeTokens } from '../plans/experts/routing.ts';
 import type { Graph, Task } from '../plans/graph.ts';
 import type { RunContext } from './run-plan.ts';
+
+export type { MoeCheck };
+
 import type { TrainingFabric } from './training.ts';
 
 export interface MoeRun {
   readonly spec: MoeSpec;
   readonly check: MoeCheck;
   readonly routing: Routing;
+  /** Where every kept copy lies in the layer's buffers (moeLayout of the routing). */
+  readonly layout: MoeLayout;
   readonly router: Graph;
   readonly layer: Graph;
   /** The router's and the layer's emulated timelines (one after the other). */
@@ -67,70 +70,97 @@ const maxOverMean = (xs: readonly number[]) => {
   return mean > 0 ? Math.max(...xs) / mean : 1;
 };
 
-async function once(run: RunContext, graph: Graph, buffers: GraphBuffers): Promise<GraphBuffers> {
-  const exec = new GraphExecutor(run.ctx, run.shaders, graph, undefined, run.cache);
-  try {
-    await exec.prepare();
-    exec.upload(buffers);
-    await exec.runUntimed();
-    return await exec.download();
-  } finally {
-    exec.destroy();
-  }
+/** Runs a graph from its buffers and returns what it left: on the GPU, or the CPU interpreter. */
+export type ExecuteGraph = (graph: Graph, buffers: GraphBuffers) => Promise<GraphBuffers>;
+
+/** Seconds of a graph timed on the GPU: the whole graph and each kernel task (NaN: a move). */
+interface GraphTimes {
+  readonly total_s: number;
+  readonly kernel_s: Float64Array;
 }
 
-/** Router and layer run once on the GPU and checked against the reference. */
-export async function checkMoe(
+/**
+ * Graphs on this GPU, one executor each: run once and read back, then (with `timing`) timed
+ * `reps` times whole and kernel by kernel on the same executor, the medians kept by graph.
+ */
+function onGpu(
   run: RunContext,
+  timing?: {
+    readonly reps: number;
+    readonly timer: GpuTimer;
+    readonly into: Map<Graph, GraphTimes>;
+  },
+): ExecuteGraph {
+  return async (graph, buffers) => {
+    const exec = new GraphExecutor(run.ctx, run.shaders, graph, undefined, run.cache);
+    try {
+      await exec.prepare();
+      exec.upload(buffers);
+      await exec.runUntimed();
+      const out = await exec.download();
+      if (timing) {
+        const totals: number[] = [];
+        const per: Float64Array[] = [];
+        for (let i = 0; i < timing.reps; i++) {
+          totals.push((await exec.run(timing.timer)).reduce((x, y) => x + y, 0));
+          per.push(await exec.timeEachKernel(timing.timer));
+        }
+        const kernel_s = new Float64Array(graph.tasks.length);
+        for (const t of graph.tasks) {
+          kernel_s[t.id] =
+            t.kind === 'kernel' ? median(per.map((p) => p[t.id] as number)) : Number.NaN;
+        }
+        timing.into.set(graph, { total_s: median(totals), kernel_s });
+      }
+      return out;
+    } finally {
+      exec.destroy();
+    }
+  };
+}
+
+/** What routing and running a layer gives, checked against the f64 reference. */
+export interface MoeChecked {
+  readonly check: MoeCheck;
+  readonly routing: Routing;
+  readonly layout: MoeLayout;
+  readonly router: Graph;
+  readonly layer: Graph;
+}
+
+/**
+ * The router run, its logits routed on the host, the layer built for that routing and run, and
+ * the output and routing held to the reference; `execute` runs each graph (GPU or CPU).
+ */
+export async function routeAndCheck(
   spec: MoeSpec,
   inputs: MoeInputs,
-): Promise<{ check: MoeCheck; routing: Routing; router: Graph; layer: Graph }> {
+  execute: ExecuteGraph,
+): Promise<MoeChecked> {
   const router = moeRouterGraph(spec);
   const logits = gatherBuffer(
-    await once(run, router, scatterRouterInputs(router, spec, inputs)),
+    await execute(router, scatterRouterInputs(router, spec, inputs)),
     'logits',
   );
   const routing = routeTokens(logits, spec);
   const layer = moeLayerGraph(spec, routing);
   const layout = moeLayout(spec, routing);
   const out = gatherBuffer(
-    await once(run, layer, scatterLayerInputs(layer, spec, inputs, layout)),
+    await execute(layer, scatterLayerInputs(layer, spec, inputs, layout)),
     'out',
   );
   return {
     check: checkMoeOutput(out, routing, moeReference(spec, inputs)),
     routing,
+    layout,
     router,
     layer,
   };
 }
 
-/** Median seconds of each kernel task over `reps` (NaN for moves), and of the whole graph. */
-async function timeGraph(
-  run: RunContext,
-  graph: Graph,
-  buffers: GraphBuffers,
-  reps: number,
-  timer: GpuTimer,
-): Promise<{ total_s: number; kernel_s: Float64Array }> {
-  const exec = new GraphExecutor(run.ctx, run.shaders, graph, undefined, run.cache);
-  try {
-    await exec.prepare();
-    exec.upload(buffers);
-    const totals: number[] = [];
-    const per: Float64Array[] = [];
-    for (let i = 0; i < reps; i++) {
-      totals.push((await exec.run(timer)).reduce((a, b) => a + b, 0));
-      per.push(await exec.timeEachKernel(timer));
-    }
-    const kernel_s = new Float64Array(graph.tasks.length);
-    for (const t of graph.tasks) {
-      kernel_s[t.id] = t.kind === 'kernel' ? median(per.map((p) => p[t.id] as number)) : Number.NaN;
-    }
-    return { total_s: median(totals), kernel_s };
-  } finally {
-    exec.destroy();
-  }
+/** Router and layer run once on the GPU and checked against the reference. */
+export function checkMoe(run: RunContext, spec: MoeSpec, inputs: MoeInputs): Promise<MoeChecked> {
+  return routeAndCheck(spec, inputs, onGpu(run));
 }
 
 export async function runMoe(
@@ -150,17 +180,18 @@ export async function runMoe(
     throw new RangeError(`reps ${reps} must be a whole number from 1 to 1000`);
   }
   const inputs = moeInputs(spec, options.seed ?? 1);
-  const { check, routing, router, layer } = await checkMoe(run, spec, inputs);
-  const layout = moeLayout(spec, routing);
   const timer = options.timer ?? new GpuTimer(run.ctx);
-  let r: { total_s: number; kernel_s: Float64Array };
-  let l: { total_s: number; kernel_s: Float64Array };
+  const times = new Map<Graph, GraphTimes>();
+  let checked: MoeChecked;
   try {
-    r = await timeGraph(run, router, scatterRouterInputs(router, spec, inputs), reps, timer);
-    l = await timeGraph(run, layer, scatterLayerInputs(layer, spec, inputs, layout), reps, timer);
+    // One executor a graph for the check and the timing: pipelines and bind groups built once.
+    checked = await routeAndCheck(spec, inputs, onGpu(run, { reps, timer, into: times }));
   } finally {
     if (!options.timer) timer.destroy();
   }
+  const { check, routing, layout, router, layer } = checked;
+  const r = times.get(router) as GraphTimes;
+  const l = times.get(layer) as GraphTimes;
   const seconds = (k: Float64Array) => (t: { id: number }) => {
     const v = k[t.id] as number;
     return Number.isFinite(v) ? v : 0;
@@ -169,6 +200,7 @@ export async function runMoe(
   const priced = priceMoe(
     spec,
     routing,
+    layout,
     router,
     layer,
     { ...fabric, built: slowFabric(fabric.built, slow) },
@@ -179,6 +211,7 @@ export async function runMoe(
     spec,
     check,
     routing,
+    layout,
     router,
     layer,
     ...priced,
@@ -204,13 +237,13 @@ export interface MoePrice {
 export function priceMoe(
   spec: MoeSpec,
   routing: Routing,
+  layout: MoeLayout,
   router: Graph,
   layer: Graph,
   fabric: TrainingFabric,
   routerSeconds: (task: Task) => number,
   layerSeconds: (task: Task) => number,
 ): MoePrice {
-  const layout = moeLayout(spec, routing);
   const prices = {
     router: priceGraph(router, fabric.built, { kernelSeconds: routerSeconds }),
     layer: priceGraph(layer, fabric.built, { kernelSeconds: layerSeconds }),

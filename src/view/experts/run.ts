@@ -2,29 +2,17 @@
 // times (src/run/moe.ts, what `fleetlab moe` runs); without one, the same graphs run by the CPU
 // interpreter (the kernels' oracles), checked against the f64 layer all the same, and priced
 // with kernels at an assumed rate: said on the page as interpreted and modelled, not measured.
-import {
-  gatherBuffer,
-  moeInputs,
-  scatterLayerInputs,
-  scatterRouterInputs,
-} from '../../exec/experts/inputs.ts';
-import { checkMoeOutput, moeReference } from '../../exec/experts/reference.ts';
-import { interpretGraph } from '../../exec/interpreter/graph.ts';
+import { moeInputs } from '../../exec/experts/inputs.ts';
+import { type GraphBuffers, interpretGraph } from '../../exec/interpreter/graph.ts';
 import { fabricPreset } from '../../fabric/fabric-presets.ts';
 import type { GpuContext } from '../../gpu/device.ts';
 import type { PipelineCache } from '../../gpu/pipelines.ts';
 import type { ShaderLibrary } from '../../gpu/shader-library.ts';
 import type { GpuTimer } from '../../gpu/timer.ts';
-import {
-  checkMoeSpec,
-  type MoeLayout,
-  type MoeSpec,
-  moeLayerGraph,
-  moeLayout,
-  moeRouterGraph,
-} from '../../plans/experts/moe-layer.ts';
-import { type Routing, routeTokens } from '../../plans/experts/routing.ts';
-import { type MoeCheck, type MoePrice, priceMoe, runMoe } from '../../run/moe.ts';
+import { checkMoeSpec, type MoeLayout, type MoeSpec } from '../../plans/experts/moe-layer.ts';
+import type { Routing } from '../../plans/experts/routing.ts';
+import type { Graph } from '../../plans/graph.ts';
+import { type MoeCheck, type MoePrice, priceMoe, routeAndCheck, runMoe } from '../../run/moe.ts';
 import { ASSUMED_DEVICE, assumedSeconds } from '../common/assumed-device.ts';
 import type { ExpertsState } from './state.ts';
 
@@ -67,7 +55,6 @@ export async function runExperts(s: ExpertsState, gpu?: ExpertsGpu): Promise<Exp
   const spec = expertsSpec(s);
   const preset = fabricPreset(s.fabric);
   const fabric = { fabric: preset.name, built: preset.build(spec.ranks), link: preset.link };
-  const inputs = moeInputs(spec, s.seed);
   if (gpu) {
     const m = await runMoe(gpu, spec, fabric, { reps: 1, seed: s.seed, timer: gpu.timer });
     const { step_s, ...rest } = m;
@@ -75,30 +62,21 @@ export async function runExperts(s: ExpertsState, gpu?: ExpertsGpu): Promise<Exp
       ...rest,
       step_s: { emulated: step_s.emulated, analytic: step_s.analytic },
       state: s,
-      layout: moeLayout(spec, m.routing),
       measured: true,
       measured_s: step_s.measured,
     };
   }
-  const router = moeRouterGraph(spec);
-  const logits = gatherBuffer(
-    interpretGraph(router, scatterRouterInputs(router, spec, inputs)),
-    'logits',
-  );
-  const routing = routeTokens(logits, spec);
-  const layer = moeLayerGraph(spec, routing);
-  const layout = moeLayout(spec, routing);
-  const out = gatherBuffer(
-    interpretGraph(layer, scatterLayerInputs(layer, spec, inputs, layout)),
-    'out',
-  );
+  // The same graphs, routed and checked the same way, run by the CPU interpreter.
+  const interpreted = async (graph: Graph, buffers: GraphBuffers) => interpretGraph(graph, buffers);
+  const c = await routeAndCheck(spec, moeInputs(spec, s.seed), interpreted);
+  const { routing, layout, router, layer } = c;
   return {
-    ...priceMoe(spec, routing, router, layer, fabric, assumedSeconds, assumedSeconds),
+    ...priceMoe(spec, routing, layout, router, layer, fabric, assumedSeconds, assumedSeconds),
     state: s,
     spec,
     routing,
     layout,
-    check: checkMoeOutput(out, routing, moeReference(spec, inputs)),
+    check: c.check,
     measured: false,
   };
 }
