@@ -12,7 +12,13 @@ import {
   type TpComm,
 } from '../plans/tensor-parallel.ts';
 import { UsageError } from './args.ts';
-import { STRAGGLER_FLAG, stragglersOf, TRACE_FLAG } from './run-flags.ts';
+import {
+  DETECT_TIMEOUT_FLAG,
+  FAIL_FLAG,
+  STRAGGLER_FLAG,
+  stragglersOf,
+  TRACE_FLAG,
+} from './run-flags.ts';
 import { type CommandSchema, type Parsed, parseCommand, usage } from './schema.ts';
 import { layoutOption } from './tp-args.ts';
 
@@ -104,6 +110,8 @@ export const PLAN_SCHEMA = {
     json: { kind: 'text', help: 'also write every figure as JSON (- for stdout)', meta: 'FILE' },
     trace: TRACE_FLAG,
     straggler: STRAGGLER_FLAG,
+    fail: FAIL_FLAG,
+    'detect-timeout': DETECT_TIMEOUT_FLAG,
   },
 } as const satisfies CommandSchema;
 
@@ -114,6 +122,8 @@ interface Common {
   readonly json?: string;
   readonly trace?: string;
   readonly stragglers?: readonly Straggler[];
+  /** --fail as written (checked against the plan's waves once it is built), and the timeout. */
+  readonly fail?: { readonly text: string; readonly detect_s: number };
 }
 
 export type PlanArgs =
@@ -162,6 +172,9 @@ function collectiveArgs(name: string, { values, given }: Parsed<Flags>, common: 
       `--root '${values.root}' must be below --ranks ${ranks} (0 to ${ranks - 1})`,
     );
   }
+  if (values.fail !== undefined && collective !== 'allreduce') {
+    throw new UsageError(`--fail applies to allreduce, not ${collective}`);
+  }
   const spec: CollectiveSpec = {
     ranks,
     count: values.count ?? 2 ** 20,
@@ -174,7 +187,7 @@ function collectiveArgs(name: string, { values, given }: Parsed<Flags>, common: 
 }
 
 function tpArgs({ values, given }: Parsed<Flags>, common: Common): PlanArgs {
-  refuse(given, COLLECTIVE_ONLY, 'plan tp');
+  refuse(given, [...COLLECTIVE_ONLY, 'fail'], 'plan tp');
   const layout = layoutOption(values, 'plan tp');
   const ranks = values.ranks ?? 2;
   if (ranks > MAX_TP_RANKS) {
@@ -200,7 +213,16 @@ export function parsePlanArgs(argv: string[]): PlanArgs {
     preset: fabricPreset(values.fabric),
     ...(values.json === undefined ? {} : { json: values.json }),
     ...(values.trace === undefined ? {} : { trace: values.trace }),
+    ...(values.fail === undefined
+      ? {}
+      : { fail: { text: values.fail, detect_s: values['detect-timeout'] } }),
   };
+  if (values.fail === undefined && parsed.given.has('detect-timeout')) {
+    throw new UsageError('--detect-timeout applies only with --fail');
+  }
+  if (values.fail !== undefined && values.straggler !== undefined) {
+    throw new UsageError('--fail and --straggler cannot be combined yet');
+  }
   const args = what === 'tp' ? tpArgs(parsed, common) : collectiveArgs(what, parsed, common);
   if (values.straggler === undefined) return args;
   return { ...args, stragglers: stragglersOf(values.straggler, args.spec.ranks) };

@@ -8,9 +8,11 @@ import { type Straggler, slowFabric, slowKernels } from '../fabric/stragglers.ts
 import { chromeTrace } from '../model/chrome-trace.ts';
 import { closedForm } from '../model/closed-forms.ts';
 import { type GraphPrice, priceGraph } from '../model/event-pricer.ts';
+import { type FailurePrice, priceFailure } from '../model/failure.ts';
 import { pricePlan } from '../model/pricer.ts';
 import { formatBandwidth, formatBytes, formatSeconds } from '../model/units.ts';
 import { DTYPE_INFO } from '../plans/dtype.ts';
+import { type FailedRun, failedAllReduce, parseFailure } from '../plans/failure.ts';
 import { graphOf } from '../plans/from-steps.ts';
 import { type Graph, waveOf } from '../plans/graph.ts';
 import type { Plan } from '../plans/plan.ts';
@@ -18,6 +20,8 @@ import { builderFor } from '../plans/registry.ts';
 import { tensorParallel } from '../plans/tensor-parallel.ts';
 import { planOf } from '../plans/to-steps.ts';
 import { validateGraph } from '../plans/validate-graph.ts';
+import { analyticFailure, checkFailure } from '../run/failure.ts';
+import { UsageError } from './args.ts';
 import { MAX_TEXT_RANKS, type PlanArgs, parsePlanArgs } from './plan-args.ts';
 import { waveLines } from './plan-text.ts';
 import { writeTrace } from './run-flags.ts';
@@ -54,6 +58,8 @@ export interface PlanReport {
     readonly slowdown: number;
     readonly schedule_slowdown: number;
   };
+  /** With --fail: the failure, the survivors' recovery priced, and its check. */
+  readonly failure?: FailureFigures;
   /** The closed form on the preset's bottleneck link; null where there is none. */
   readonly analytic_s: number | null;
   readonly comm_s: number;
@@ -73,6 +79,74 @@ export interface PlanReport {
 }
 
 const seconds = (t0: number, t1: number) => (t1 - t0) / 1e3;
+
+/** Seconds of the emulated failure run, its parts, and the CPU check of the survivors' result. */
+export interface FailureFigures {
+  readonly rank: number;
+  readonly wave: number;
+  readonly waves: number;
+  readonly survivors: readonly number[];
+  readonly tasks_ran: number;
+  readonly tasks_lost: number;
+  readonly detect_timeout_s: number;
+  readonly failed_at_s: number;
+  readonly stalled_s: number;
+  readonly detected_s: number;
+  readonly reform_s: number;
+  readonly rerun_s: number;
+  readonly emulated_s: number;
+  readonly emulated_without_s: number;
+  readonly slowdown: number;
+  readonly analytic_s: number | null;
+  /** The interpreter on small integers: survivors' elements that differ from the reduction
+   * over the survivors' inputs (null: not checked, the plan is too large to interpret). */
+  readonly wrong: number | null;
+  readonly members_agree: boolean | null;
+}
+
+/** Plans of at most this many elements in all are checked on the CPU under --fail. */
+const MAX_CHECKED_ELEMENTS = 2 ** 22;
+
+function failureOf(args: PlanArgs, graph: Graph, fabric: Fabric) {
+  if (args.kind !== 'collective' || !args.fail) return undefined;
+  const waves = Math.max(0, ...waveOf(graph)) + 1;
+  let run: FailedRun;
+  try {
+    run = failedAllReduce(
+      args.algorithm,
+      args.spec,
+      parseFailure(args.fail.text, args.spec.ranks, waves),
+    );
+  } catch (e) {
+    throw e instanceof RangeError ? new UsageError(`--fail: ${e.message}`) : e;
+  }
+  const detect = args.fail.detect_s;
+  const price = priceFailure(run, fabric, detect);
+  const checked = args.spec.count * args.spec.ranks <= MAX_CHECKED_ELEMENTS;
+  const check = checked ? checkFailure(run) : undefined;
+  const stalled = Math.max(0, ...run.survivors.map((r) => price.stall_s[r] as number));
+  const figures: FailureFigures = {
+    rank: run.failure.rank,
+    wave: run.failure.wave,
+    waves,
+    survivors: run.survivors,
+    tasks_ran: run.ran.length,
+    tasks_lost: graph.tasks.length - run.ran.length,
+    detect_timeout_s: detect,
+    failed_at_s: price.failed_at_s,
+    stalled_s: stalled,
+    detected_s: price.detected_s,
+    reform_s: price.reform_s,
+    rerun_s: price.rerun_s,
+    emulated_s: price.total_s,
+    emulated_without_s: price.without_s,
+    slowdown: price.without_s > 0 ? price.total_s / price.without_s : 1,
+    analytic_s: analyticFailure(run, args.algorithm, detect, args.preset.link) ?? null,
+    wrong: check ? check.wrong : null,
+    members_agree: check ? check.members === undefined : null,
+  };
+  return { run, price, figures };
+}
 
 /**
  * The plan of `args`, what its header says, and its analytic face from its graph: the closed
@@ -177,6 +251,7 @@ export function pricedPlan(args: PlanArgs): {
   graph: Graph;
   price: GraphPrice;
   fabric: Fabric;
+  failure?: { run: FailedRun; price: FailurePrice };
 } {
   const ranks = args.spec.ranks;
   const fabric = args.preset.build(ranks);
@@ -196,6 +271,7 @@ export function pricedPlan(args: PlanArgs): {
   const kernelSeconds = slowKernels((_: { rank: number }) => kernel_s, slow);
   const price = priceGraph(graph, slowed, { kernelSeconds });
   const t4 = performance.now();
+  const failure = failureOf(args, graph, fabric);
   const report: PlanReport = {
     command: 'plan',
     ...fields,
@@ -210,6 +286,7 @@ export function pricedPlan(args: PlanArgs): {
     ...(slow.length > 0
       ? { stragglers: stragglerFigures(graph, fabric, slowed, kernel_s, slow, price) }
       : {}),
+    ...(failure ? { failure: failure.figures } : {}),
     analytic_s: analytic(graph),
     comm_s: price.comm_s,
     hidden_comm_s: price.hidden_comm_s,
@@ -223,7 +300,13 @@ export function pricedPlan(args: PlanArgs): {
     rss_bytes: process.memoryUsage().rss,
     ...(ranks <= MAX_TEXT_RANKS ? { wave_text: waveLines(graph) } : {}),
   };
-  return { report, graph, price, fabric: slowed };
+  return {
+    report,
+    graph,
+    price,
+    fabric: slowed,
+    ...(failure ? { failure: { run: failure.run, price: failure.price } } : {}),
+  };
 }
 
 /** The straggler run beside the same plan without them, emulated and by the lock-step schedule. */
@@ -299,6 +382,7 @@ export function planText(r: PlanReport, args: PlanArgs): string[] {
         `the lock-step schedule predicts ${s.schedule_slowdown.toFixed(3)}x (every step waits for its slowest op)`,
     );
   }
+  if (r.failure) lines.push(...failureLines(r.failure));
   const { alpha_s, beta_Bps } = r.link;
   const form =
     args.kind === 'collective'
@@ -320,6 +404,27 @@ export function planText(r: PlanReport, args: PlanArgs): string[] {
       `price ${formatSeconds(r.price_s)}; resident memory ${formatBytes(r.rss_bytes)}`,
   );
   return lines;
+}
+
+/** The failure run as text: what ran, the survivors' recovery, its cost, its check. */
+function failureLines(f: FailureFigures): string[] {
+  const pad = ' '.repeat(15);
+  const t = formatSeconds;
+  const check =
+    f.wrong === null
+      ? 'not checked (more than 2^22 elements in all: too large to interpret here)'
+      : `${f.wrong} wrong of the survivors' result against the reduction over the survivors' inputs (CPU interpreter, small integers); members ${f.members_agree ? 'agreed' : 'DISAGREE'}`;
+  return [
+    `${label('failure')}rank ${f.rank} stops before wave ${f.wave} of ${f.waves} (at ${t(f.failed_at_s)}); ` +
+      `${f.tasks_ran} tasks ran (their work is lost), ${f.tasks_lost} never did`,
+    `${pad}survivors ${f.survivors.join(', ')} stall by ${t(f.stalled_s)}, time out after ${t(f.detect_timeout_s)} ` +
+      `(--detect-timeout): detected at ${t(f.detected_s)}`,
+    `${pad}re-formed in ${t(f.reform_s)} (a ring AllGather of the survivors' votes), rerun on ` +
+      `${many(f.survivors.length, 'rank')} in ${t(f.rerun_s)}: the failed rank's contribution is out`,
+    `${pad}total ${t(f.emulated_s)}, ${f.slowdown.toFixed(2)}x the run without the failure (${t(f.emulated_without_s)}); ` +
+      `closed forms predict ${f.analytic_s === null ? '- (no closed form)' : t(f.analytic_s)}`,
+    `${pad}check: ${check}`,
+  ];
 }
 
 export async function runPlan(argv: string[], out: (line: string) => void): Promise<number> {

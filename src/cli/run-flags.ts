@@ -48,3 +48,20 @@ export function stragglersOf(text: string | undefined, ranks: number): Straggler
     throw e instanceof RangeError ? new UsageError(`--straggler: ${e.message}`) : e;
   }
 }
+
+/** --fail RANK@WAVE: the rank stops before that wave; the survivors re-form and finish. */
+export const FAIL_FLAG = {
+  kind: 'text',
+  help: "allreduce ring, tree, rhd, direct, dbtree, out of place: rank RANK stops before wave WAVE; the survivors time out (--detect-timeout), agree on who is left, and run the AllReduce again on themselves (the failed rank's contribution is out)",
+  meta: 'R@W',
+} as const;
+
+/** --detect-timeout T: how long a survivor waits on the failed rank before it gives up. */
+export const DETECT_TIMEOUT_FLAG = {
+  kind: 'time',
+  min: 0,
+  max: 3600,
+  default: '10ms',
+  help: 'with --fail: how long a survivor waits on the failed rank before it declares it dead (emulated time; a heartbeat detector takes milliseconds, a collective watchdog minutes)',
+  meta: 'T',
+} as const;
