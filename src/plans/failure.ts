@@ -6,7 +6,8 @@
 //                 survivors go on until each is blocked on the dead rank, then stall;
 //   detection     each survivor times out (--detect-timeout, priced by src/model/failure.ts);
 //   re-forming    the survivors agree on who is left: each one's vote (its rank + 1, written by
-//                 its host) goes round a ring AllGather of the survivors into 'members', so
+//                 its host behind its input, send[count]) goes round a ring AllGather of the
+//                 survivors into the members' list behind its result (recv[count ..]), so
 //                 every survivor holds the same list of N - 1 members (NCCL's communicator
 //                 shrink does this exchange in its bootstrap); the new communicator is those
 //                 ranks in order: the ring closes around the gap (f - 1 sends to f + 1), a tree
@@ -26,7 +27,7 @@
 // Two graphs, not one: `before` is what ran (on all N ranks' buffers), `after` the re-forming
 // and the rerun; the detection timeout between them is time, not work, and the pricer prices
 // work, so src/model/failure.ts adds it between the two prices.
-import { embed } from './combinators.ts';
+import { embed, lastTasks } from './combinators.ts';
 import { graphOf } from './from-steps.ts';
 import { type Graph, type GraphRegion, type Task, waveOf } from './graph.ts';
 import { GraphBuilder } from './graph-builder.ts';
@@ -65,12 +66,14 @@ export interface FailedRun {
   readonly original: Graph;
   /** Of the original, every task that still ran: its ids in the original, in order. */
   readonly ran: readonly number[];
-  /** What ran, as a graph on the original's buffers (and the votes'): wasted work. */
+  /** What ran, as a graph on the original's buffers (grown by the votes): wasted work. */
   readonly before: Graph;
   /** The re-forming, then the collective on the survivors, on the same buffers. */
   readonly after: Graph;
   /** How many of after's first tasks are the re-forming (the AllGather of the votes). */
   readonly reformTasks: number;
+  /** The AllReduce's count: a survivor's vote is send[count], the members recv[count ..]. */
+  readonly count: number;
 }
 
 const touches = (t: Task, rank: number) =>
@@ -97,8 +100,11 @@ function writes(t: Task, rank: number, g: GraphRegion): boolean {
   return false;
 }
 
-/** The graph of the tasks `keep` says, renumbered in order (their dependencies all kept). */
-function subgraph(graph: Graph, keep: Uint8Array, extra: Graph['buffers']): Graph {
+/**
+ * The graph of the tasks `keep` says, renumbered in order (their dependencies all kept), its
+ * buffers grown to `grow`'s sizes where it names them.
+ */
+function subgraph(graph: Graph, keep: Uint8Array, grow: Graph['buffers']): Graph {
   const newId = new Int32Array(graph.tasks.length).fill(-1);
   const tasks: Task[] = [];
   for (const t of graph.tasks) {
@@ -106,7 +112,9 @@ function subgraph(graph: Graph, keep: Uint8Array, extra: Graph['buffers']): Grap
     newId[t.id] = tasks.length;
     tasks.push({ ...t, id: tasks.length, deps: t.deps.map((d) => newId[d] as number) });
   }
-  return { ...graph, buffers: [...graph.buffers, ...extra], tasks };
+  const grown = new Map(grow.map((b) => [`${b.rank}/${b.name}`, b]));
+  const buffers = graph.buffers.map((b) => grown.get(`${b.rank}/${b.name}`) ?? b);
+  return { ...graph, buffers, tasks };
 }
 
 /**
@@ -149,9 +157,12 @@ export function failedAllReduce(
     }
   }
   const s = survivors.length;
+  // The votes ride behind the data, in the same buffers: each survivor's 'send' grows by its
+  // vote and its 'recv' by the members' list, so the graphs keep the two buffers every reader
+  // of a collective knows (and a page can step through them as one plan).
   const votes = survivors.flatMap((r) => [
-    { name: 'vote', rank: r, dtype: spec.dtype, count: 1 },
-    { name: 'members', rank: r, dtype: spec.dtype, count: s },
+    { name: 'send', rank: r, dtype: spec.dtype, count: spec.count + 1 },
+    { name: 'recv', rank: r, dtype: spec.dtype, count: spec.count + s },
   ]);
   const before = subgraph(original, ran, votes);
 
@@ -161,7 +172,10 @@ export function failedAllReduce(
   const agreement = ringAllGather({ ...spec, ranks: s, count: s, inPlace: false });
   const reform = embed(b, graphOf(agreement), {
     ...onSurvivors,
-    buffers: { send: { name: 'vote', offset: 0 }, recv: { name: 'members', offset: 0 } },
+    buffers: {
+      send: { name: 'send', offset: spec.count },
+      recv: { name: 'recv', offset: spec.count },
+    },
     label: 're-form: ',
   });
   const rerun = graphOf(build({ ...spec, ranks: s }));
@@ -187,23 +201,39 @@ export function failedAllReduce(
     before,
     after,
     reformTasks: reform.ids.length,
+    count: spec.count,
   };
 }
 
-/** The votes each survivor's host writes before the run: its rank + 1 in 'vote'. */
+/**
+ * The failed run as one graph, for a reader that steps through waves (a page): what ran, then
+ * the re-forming and the rerun after the whole of it; and the first wave of the recovery, where
+ * the survivors' timeout falls.
+ */
+export function failedAsOneGraph(run: FailedRun): { graph: Graph; recoveryWave: number } {
+  const { before, after } = run;
+  const b = new GraphBuilder(before.ranks, before.dtype, before.redop);
+  const first = embed(b, before);
+  embed(b, after, { after: lastTasks(before).map((id) => first.ids[id] as number) });
+  const graph = b.build(after.info, after.input, after.output);
+  const recoveryWave = before.tasks.length === 0 ? 0 : Math.max(...waveOf(before)) + 1;
+  return { graph, recoveryWave };
+}
+
+/** The votes each survivor's host writes before the run: its rank + 1 in send[count]. */
 export function writeVotes(
   run: FailedRun,
   buffers: readonly Record<string, { [i: number]: number }>[],
 ): void {
   for (const r of run.survivors) {
-    const vote = buffers[r]?.vote;
-    if (!vote) throw new RangeError(`rank ${r} has no 'vote' buffer`);
-    vote[0] = r + 1;
+    const send = buffers[r]?.send;
+    if (!send) throw new RangeError(`rank ${r} has no 'send' buffer`);
+    send[run.count] = r + 1;
   }
 }
 
 /**
- * Whether the re-forming agreed: every survivor's 'members' lists the survivors (rank + 1
+ * Whether the re-forming agreed: every survivor's members (recv[count ..]) list the survivors (rank + 1
  * each, in order). Undefined if so, else what is wrong, naming the rank.
  */
 export function membersDisagree(
@@ -212,7 +242,8 @@ export function membersDisagree(
 ): string | undefined {
   const want = run.survivors.map((r) => r + 1);
   for (const r of run.survivors) {
-    const got = Array.from(buffers[r]?.members ?? []);
+    const recv = buffers[r]?.recv ?? [];
+    const got = Array.from({ length: want.length }, (_, i) => recv[run.count + i] as number);
     if (got.length !== want.length || got.some((v, i) => v !== want[i])) {
       return `rank ${r} holds members [${got.join(', ')}], not [${want.join(', ')}]`;
     }
