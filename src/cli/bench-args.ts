@@ -7,6 +7,7 @@ import { ALLTOALLV_ALGORITHMS } from '../plans/experts/alltoallv.ts';
 import { COLLECTIVES, type Collective } from '../plans/plan.ts';
 import { ALGORITHMS } from '../plans/registry.ts';
 import { UsageError } from './args.ts';
+import { traceFileOf } from './run-flags.ts';
 import { type CommandSchema, parseCommand, usage } from './schema.ts';
 
 /** -f, nccl-tests' step factor: each size is the previous times F (bench and calibrate). */
@@ -131,6 +132,17 @@ export const BENCH_SCHEMA = {
       help: "write nccl-tests' -J layout plus fleetlab's columns (- for stdout)",
       meta: 'FILE',
     },
+    // The largest size only, not every size one after another: the sizes span orders of
+    // magnitude (8K to 8M by default), so the small ones would be slivers beside the largest,
+    // and the largest is where bandwidth, the thing bench measures, decides the time.
+    trace: {
+      kind: 'text',
+      help:
+        "write a Chrome trace (ui.perfetto.dev) of each algorithm's largest size, out of place, " +
+        'one after another: the GPU-measured steps (all ranks in one pass a step) and, with ' +
+        '--fabric, the emulated ranks',
+      meta: 'FILE',
+    },
     'min-busbw': {
       kind: 'rate',
       help: 'fail (exit 1) when the average bus bandwidth is below this',
@@ -160,6 +172,8 @@ export interface BenchArgs {
   readonly fabric?: string;
   readonly json?: string;
   readonly calibration?: string;
+  /** --trace FILE, checked writable (src/cli/run-flags.ts traceFileOf). */
+  readonly trace?: string;
   /** Bytes per second; the gate is off when absent. */
   readonly minBusBw?: number;
 }
@@ -209,6 +223,7 @@ export function parseBenchArgs(args: string[]): BenchArgs {
     ...(values.fabric === undefined ? {} : { fabric: values.fabric }),
     ...(values.json === undefined ? {} : { json: values.json }),
     ...(values.calibration === undefined ? {} : { calibration: values.calibration }),
+    ...(values.trace === undefined ? {} : { trace: traceFileOf(values.trace) as string }),
     ...(values['min-busbw'] === undefined ? {} : { minBusBw: values['min-busbw'] }),
   };
 }

@@ -99,12 +99,16 @@ export function benchPlanOf(
   )({ ranks: args.ranks, count, dtype: args.dtype, redop: args.redop, inPlace, root: args.root });
 }
 
-/** Measures `size` bytes of `algorithm`, out of place then in place. */
+/**
+ * Measures `size` bytes of `algorithm`, out of place then in place; `onRun` sees each run whole
+ * (its measured steps, its emulated graph and price: what --trace draws).
+ */
 export async function measureSize(
   setup: BenchSetup,
   args: BenchArgs,
   algorithm: string,
   size: number,
+  onRun?: (run: PlanRun, inPlace: boolean) => void,
 ): Promise<BenchResult> {
   const { ctx, timer, cache, model } = setup;
   const count = countOf(args, size);
@@ -120,6 +124,7 @@ export async function measureSize(
       model,
       ...(setup.emulated ? { emulated: setup.emulated } : {}),
     });
+    onRun?.(run, inPlace);
     placements.push(placement(args, run, bytes, roofline));
   }
   const [oop, ip] = placements as [PlacementResult, PlacementResult | undefined];

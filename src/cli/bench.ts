@@ -22,7 +22,9 @@ import {
   measureSize,
   type PlacementResult,
 } from './bench-measure.ts';
+import { type BenchTraceRun, benchTrace } from './bench-trace.ts';
 import { cliContext } from './node-context.ts';
+import { writeTraceFile } from './run-flags.ts';
 import { Table } from './table.ts';
 
 export { BENCH_USAGE } from './bench-args.ts';
@@ -129,9 +131,18 @@ export async function runBench(argv: string[], out: (line: string) => void): Pro
         : {}),
     };
     const results: BenchResult[] = [];
+    // --trace: each algorithm's out-of-place run at the largest size (the last of the sweep).
+    const traced: BenchTraceRun[] = [];
     let wrongTotal = 0;
     try {
       for (const algorithm of args.algorithms) {
+        let last: BenchTraceRun | undefined;
+        const keep =
+          args.trace === undefined
+            ? undefined
+            : (run: BenchTraceRun['run'], inPlace: boolean) => {
+                if (!inPlace) last = { algorithm, run };
+              };
         const table = benchTable(Boolean(fabric));
         out(`# ${args.collective} ${algorithm}`);
         const group = fabric ? 9 : 7;
@@ -147,7 +158,7 @@ export async function runBench(argv: string[], out: (line: string) => void): Pro
           maxBytes: args.maxBytes,
           stepFactor: args.stepFactor,
         })) {
-          const result = await measureSize(setup, args, algorithm, size);
+          const result = await measureSize(setup, args, algorithm, size, keep);
           wrongTotal +=
             Math.max(0, result.out_of_place.nwrong) + Math.max(0, result.in_place?.nwrong ?? 0);
           results.push(result);
@@ -163,10 +174,22 @@ export async function runBench(argv: string[], out: (line: string) => void): Pro
             ]),
           );
         }
+        if (last) traced.push(last);
         out('#');
       }
     } finally {
       timer.destroy();
+    }
+    if (args.trace !== undefined) {
+      const largest = results.reduce((max, r) => Math.max(max, r.size), 0);
+      writeTraceFile(
+        args.trace,
+        benchTrace(
+          traced,
+          { collective: args.collective, ranks: args.ranks, iters: args.iters, bytes: largest },
+          setup.emulated?.built,
+        ),
+      );
     }
     const busbws = results
       .flatMap((r) => [r.out_of_place.bus_bw, r.in_place?.bus_bw ?? Number.NaN])

@@ -1,6 +1,7 @@
 // The flags of every command that runs a layer or a step on the GPU and prices it on a fabric
 // (dp, pp, moe): where the emulated ranks talk, how many timed repetitions, the seed, the JSON.
-import { writeFileSync } from 'node:fs';
+import { accessSync, constants, statSync, writeFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { FABRIC_PRESETS } from '../fabric/fabric-presets.ts';
 import { parseStragglers, type Straggler } from '../fabric/stragglers.ts';
 import { UsageError } from './args.ts';
@@ -65,3 +66,42 @@ export const DETECT_TIMEOUT_FLAG = {
   help: 'with --fail: how long a survivor waits on the failed rank before it declares it dead (emulated time; a heartbeat detector takes milliseconds, a collective watchdog minutes)',
   meta: 'T',
 } as const;
+
+/** Why a path cannot be written, in words, from the error Node gave. */
+function unwritable(e: unknown): string {
+  const code = (e as { code?: unknown }).code;
+  if (code === 'ENOENT') return 'its folder does not exist';
+  if (code === 'ENOTDIR') return 'a part of the path is not a folder';
+  if (code === 'EACCES' || code === 'EPERM') return 'permission denied';
+  if (code === 'EROFS') return 'read-only file system';
+  if (code === 'EISDIR') return 'it is a folder';
+  return typeof code === 'string' ? code : (e as Error).message;
+}
+
+/**
+ * --trace FILE (bench, tp, serve) checked when the options are read, before any GPU work: a
+ * folder, or a file whose folder is missing or read-only, is bad usage (exit 2, one line naming
+ * the path), not a failure after a minute on the GPU. Nothing is created here.
+ */
+export function traceFileOf(file: string | undefined): string | undefined {
+  if (file === undefined) return undefined;
+  try {
+    const path = resolve(file);
+    const stat = statSync(path, { throwIfNoEntry: false });
+    if (stat?.isDirectory()) throw Object.assign(new Error('a folder'), { code: 'EISDIR' });
+    accessSync(stat ? path : dirname(path), constants.W_OK);
+  } catch (e) {
+    throw new UsageError(`--trace '${file}': cannot write it (${unwritable(e)})`);
+  }
+  return file;
+}
+
+/** As writeTrace, a failure (the folder went away during the run) the same one-line UsageError. */
+export function writeTraceFile(file: string, trace: unknown): void {
+  const text = `${JSON.stringify(trace)}\n`;
+  try {
+    writeFileSync(file, text);
+  } catch (e) {
+    throw new UsageError(`--trace '${file}': cannot write it (${unwritable(e)})`);
+  }
+}

@@ -4,6 +4,7 @@ import { checkDecoder, DEFAULT_DECODER, type DecoderConfig } from '../exec/decod
 import type { SchedulerName } from '../serving/records.ts';
 import { generateWorkload, type Request, type WorkloadOptions } from '../serving/workload.ts';
 import { UsageError } from './args.ts';
+import { traceFileOf } from './run-flags.ts';
 import { type CommandSchema, parseCommand, usage } from './schema.ts';
 
 const TOKENS = { kind: 'number', min: 1, max: 4096 } as const;
@@ -124,6 +125,14 @@ export const SERVE_SCHEMA = {
       meta: 'S',
     },
     json: { kind: 'text', help: 'also write the metrics as JSON (- for stdout)', meta: 'FILE' },
+    trace: {
+      kind: 'text',
+      help:
+        'write a Chrome trace (ui.perfetto.dev) of the run on its clock of measured pass times: ' +
+        'a slice per scheduler iteration and per GPU pass, KV blocks and queue as counters, a ' +
+        'thread per request',
+      meta: 'FILE',
+    },
   },
 } as const satisfies CommandSchema;
 
@@ -141,6 +150,8 @@ export interface ServeArgs {
   readonly slo: { readonly ttft_s: number; readonly tpot_s: number };
   readonly seed: number;
   readonly json?: string;
+  /** --trace FILE, checked writable (src/cli/run-flags.ts traceFileOf). */
+  readonly trace?: string;
 }
 
 export function parseServeArgs(argv: string[]): ServeArgs {
@@ -201,5 +212,6 @@ export function parseServeArgs(argv: string[]): ServeArgs {
     slo: { ttft_s: values['slo-ttft'], tpot_s: values['slo-tpot'] },
     seed,
     ...(values.json === undefined ? {} : { json: values.json }),
+    ...(values.trace === undefined ? {} : { trace: traceFileOf(values.trace) as string }),
   };
 }

@@ -14,7 +14,9 @@ import { formatBandwidth, formatBytes, formatSeconds } from '../model/units.ts';
 import { calibrateDecodeModel } from '../serving/decode-model.ts';
 import { serveOnGpu } from '../serving/serve-run.ts';
 import { cliContext } from './node-context.ts';
+import { writeTraceFile } from './run-flags.ts';
 import { parseServeArgs } from './serve-args.ts';
+import { serveTrace } from './serve-trace.ts';
 
 export { SERVE_USAGE } from './serve-args.ts';
 
@@ -102,6 +104,12 @@ export async function runServe(argv: string[], out: (line: string) => void): Pro
     out(
       `# with a term per row (+ rows x t_row, same passes): latency ${sec(r.latency_s)}, bandwidth ${Number.isFinite(r.bandwidth_Bps) ? formatBandwidth(r.bandwidth_Bps) : 'unbounded'}, t_row ${sec(r.row_s)} (R^2 ${r.r2.toFixed(3)}); vs the run: median |error| ${pct(rowsError.median_abs)}, worst ${pct(rowsError.worst_abs)}`,
     );
+    if (args.trace !== undefined) {
+      writeTraceFile(
+        args.trace,
+        serveTrace(served, { scheduler: args.scheduler, ranks: args.ranks, maxRows: MAX_ROWS }),
+      );
+    }
     if (args.json !== undefined) {
       const json = JSON.stringify(
         {

@@ -12,6 +12,7 @@ import {
   tensorParallel,
 } from '../plans/tensor-parallel.ts';
 import { UsageError } from './args.ts';
+import { traceFileOf } from './run-flags.ts';
 import { type CommandSchema, parseCommand, usage } from './schema.ts';
 
 export const SWEEP_RANKS = [1, 2, 4, 8] as const;
@@ -78,6 +79,13 @@ export const TP_SCHEMA = {
       help: 'seed of the random inputs',
     },
     json: { kind: 'text', help: 'also write every figure as JSON (- for stdout)', meta: 'FILE' },
+    trace: {
+      kind: 'text',
+      help:
+        'write a Chrome trace (ui.perfetto.dev) of the layer at the largest rank count: the ' +
+        'emulated ranks (kernels at their measured times) and the GPU-measured steps',
+      meta: 'FILE',
+    },
   },
 } as const satisfies CommandSchema;
 
@@ -92,6 +100,8 @@ export interface TpArgs {
   readonly reps: number;
   readonly seed: number;
   readonly json?: string;
+  /** --trace FILE, checked writable (src/cli/run-flags.ts traceFileOf). */
+  readonly trace?: string;
 }
 
 export function parseTpArgs(argv: string[]): TpArgs {
@@ -133,6 +143,7 @@ export function parseTpArgs(argv: string[]): TpArgs {
     reps: values.reps,
     seed: values.seed,
     ...(values.json === undefined ? {} : { json: values.json }),
+    ...(values.trace === undefined ? {} : { trace: traceFileOf(values.trace) as string }),
   };
 }
 

@@ -11,8 +11,10 @@ import type { LayerInfo } from '../plans/plan.ts';
 import type { TpMeasurement } from '../run/tp-measure.ts';
 import { type TpRow, tpSweep } from '../run/tp-sweep.ts';
 import { cliContext } from './node-context.ts';
+import { writeTraceFile } from './run-flags.ts';
 import { Table } from './table.ts';
 import { parseTpArgs, type TpArgs } from './tp-args.ts';
+import { tpTrace } from './tp-trace.ts';
 
 export { TP_USAGE } from './tp-args.ts';
 
@@ -133,6 +135,11 @@ export async function runTp(argv: string[], out: (line: string) => void): Promis
       );
     });
     const wrong = table.reduce((n, r) => n + r.wrong, 0);
+    if (args.trace !== undefined) {
+      // The largest rank count: the run whose steps are printed above.
+      const fabric = preset.build(last.plan.ranks, undefined, args.link);
+      writeTraceFile(args.trace, tpTrace(last, fabric, { preset: preset.name }));
+    }
     out('#');
     out(`# Out of tolerance values : ${wrong} ${wrong === 0 ? 'OK' : 'FAILED'}`);
     if (args.json !== undefined) {
