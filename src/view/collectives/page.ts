@@ -398,6 +398,7 @@ export function mountCollectivesPage(): void {
     mountSweep($('sweep'), $<HTMLButtonElement>('sweep-run'), $('sweep-status'), () => ({
       state: shell.state,
       session: { ctx: shell.gpu.ctx, cache: shell.gpu.cache, model: session.model },
+      alert: shell.showAlert,
     }));
     return true;
   }

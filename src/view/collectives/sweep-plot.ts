@@ -5,6 +5,8 @@
 //
 // For tests and recordings: the legend names the series ('measured ring', 'model ring'), and
 // the container's data-series lists the measured series, data-points counts the dots drawn.
+// Results loaded from files (sweep-import.ts) are hollow markers, a colour each, after the
+// algorithms in the legend; data-loaded counts those series, data-loaded-points their markers.
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import '../common/charts.css';
@@ -26,6 +28,20 @@ export interface SweepPlotData {
   readonly algorithms?: readonly string[];
   /** CSS colours by algorithm, over the defaults. */
   readonly colours?: Readonly<Record<string, string>>;
+  /** Results read from files, each its own series of markers (no line: a run's own sizes). */
+  readonly loaded?: readonly LoadedSeries[];
+}
+
+/** A series of points from a results file: drawn as hollow markers in `colour`. */
+export interface LoadedSeries {
+  readonly label: string;
+  /** A CSS #rrggbb colour; LOADED_COLOURS are apart from every algorithm's. */
+  readonly colour: string;
+  readonly points: readonly {
+    readonly bytes: number;
+    readonly time_s: number;
+    readonly busbw_Bps: number;
+  }[];
 }
 
 export interface SweepPlotOptions {
@@ -51,6 +67,18 @@ const DEFAULT_COLOURS: Readonly<Record<string, string>> = {
   pairwise: '#5D9CEC',
 };
 const SPARE_COLOURS = ['#F0E442', '#0072B2', '#999999', '#AA4499', '#44AA99'];
+/**
+ * Loaded results' colours, in the order files are loaded: none is an algorithm's hue or one of
+ * its lighter or darker kinds, so a loaded run never reads as a measured or modelled series.
+ */
+export const LOADED_COLOURS: readonly string[] = [
+  '#FFFFFF',
+  '#FF6E6E',
+  '#9BE36B',
+  '#B69CFF',
+  '#FF9ED8',
+  '#7FE0D8',
+];
 
 function colourOf(algorithm: string, data: SweepPlotData, spare: Map<string, string>): string {
   const own = data.colours?.[algorithm] ?? DEFAULT_COLOURS[algorithm];
@@ -85,7 +113,7 @@ export function kindColour(hue: string, kind: SeriesPlan['kind']): string {
 
 interface SeriesPlan {
   readonly label: string;
-  readonly kind: 'measured' | 'priced' | 'closed-form';
+  readonly kind: 'measured' | 'priced' | 'closed-form' | 'loaded';
   readonly colour: string;
   readonly values: Map<number, number>; // bytes -> y
 }
@@ -102,6 +130,8 @@ interface Built {
   readonly markers: Marker[];
   readonly measuredLabels: string[];
   readonly points: number;
+  /** Markers of loaded results drawn (points on the axes). */
+  readonly loadedPoints: number;
   /** The range of every value shown, for the scales. */
   readonly x: readonly [number, number];
   readonly y: readonly [number, number];
@@ -173,6 +203,17 @@ function build(data: SweepPlotData): Built {
       series.push({ label, kind: 'measured', colour: kindColour(colour, 'measured'), values });
     }
   }
+  // Loaded results last, so the algorithms keep their place in the legend as files come and go.
+  let loadedPoints = 0;
+  for (const run of data.loaded ?? []) {
+    const values = new Map<number, number>();
+    for (const p of run.points) {
+      const y = yOf(data.metric, p.time_s, p.busbw_Bps);
+      if (y !== null && p.bytes > 0) values.set(p.bytes, y);
+    }
+    loadedPoints += values.size;
+    series.push({ label: run.label, kind: 'loaded', colour: run.colour, values });
+  }
   const markers = markersOf(data.crossover);
   const xs = unique(series.flatMap((s) => [...s.values.keys()])).sort((a, b) => a - b);
   const ys = series.flatMap((s) => [...s.values.values()]);
@@ -185,7 +226,7 @@ function build(data: SweepPlotData): Built {
       : data.metric === 'busbw'
         ? [0.01, 100]
         : [1, 1e4];
-  return { series, xs, markers, measuredLabels, points, x, y };
+  return { series, xs, markers, measuredLabels, points, loadedPoints, x, y };
 }
 
 /** Each series' label and colour, in legend order (for tests: no two share a colour). */
@@ -302,6 +343,25 @@ export function mountSweepPlot(
     const series: uPlot.Series[] = [
       { label: 'size' },
       ...built.series.map((s): uPlot.Series => {
+        if (s.kind === 'loaded') {
+          // Hollow, a size larger than the measured dots: another run's points, not this GPU's.
+          // `fill` only colours the legend's marker (filled: points, as the measured series).
+          return {
+            label: s.label,
+            stroke: s.colour,
+            fill: s.colour,
+            width: 0,
+            paths: () => null,
+            points: {
+              show: true,
+              size: fontPx * 0.9,
+              width: 3,
+              space: 0,
+              stroke: s.colour,
+              fill: backgroundOf(host) ?? 'transparent',
+            },
+          };
+        }
         if (s.kind === 'measured') {
           return {
             label: s.label,
@@ -364,7 +424,10 @@ export function mountSweepPlot(
           size: fontPx * 2 + 12,
           splits: (u, _i, min, max) =>
             sizeTicks(min, max, u.bbox.width / uPlot.pxRatio, fontPx * 5),
-          values: (_u, splits) => splits.map(formatSize),
+          // sizeTicks spaces the ticks already; uPlot's own filter for log-2 axes would blank
+          // some of them (null, drawn '0 B') over a wide range such as 8 B to 256 MiB.
+          filter: (_u, splits) => splits,
+          values: (_u, splits) => splits.map((v) => (v == null ? '' : formatSize(v))),
         },
         {
           ...axis(yLabel),
@@ -372,7 +435,8 @@ export function mountSweepPlot(
             Math.ceil(Math.max(3, ...(values ?? []).map((v) => String(v).length)) * fontPx * 0.62) +
             20,
           splits: (_u, _i, min, max) => decadeTicks(min, max),
-          values: (_u, splits) => splits.map(formatTick),
+          // uPlot's log-10 filter leaves null where a tick is too close to draw a label.
+          values: (_u, splits) => splits.map((v) => (v == null ? '' : formatTick(v))),
         },
       ],
       hooks: { draw: [drawMarkers] },
@@ -383,10 +447,12 @@ export function mountSweepPlot(
   const publish = () => {
     container.dataset.series = built.measuredLabels.join(',');
     container.dataset.models = built.series
-      .filter((s) => s.kind !== 'measured')
+      .filter((s) => s.kind === 'priced' || s.kind === 'closed-form')
       .map((s) => s.label)
       .join(',');
     container.dataset.points = String(built.points);
+    container.dataset.loaded = String(data.loaded?.length ?? 0);
+    container.dataset.loadedPoints = String(built.loadedPoints);
     container.dataset.crossover = built.markers.map((m) => Math.round(m.bytes)).join(',');
   };
 
@@ -429,7 +495,9 @@ export function mountSweepPlot(
       plot?.destroy();
       plot = undefined;
       host.remove();
-      for (const key of ['series', 'models', 'points', 'crossover']) delete container.dataset[key];
+      for (const key of ['series', 'models', 'points', 'crossover', 'loaded', 'loadedPoints']) {
+        delete container.dataset[key];
+      }
     },
   };
 }
